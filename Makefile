@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make serve` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test validate lint bench browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/coopkg validate
+	$(BIN)/coopkg serve --host $(HOST) --port $(PORT)
+
+validate: install
+	$(BIN)/coopkg validate
+
+lint: install
+	$(BIN)/ruff check endpoint tests bench
+
+test: install
+	$(BIN)/coopkg validate
+	$(BIN)/ruff check endpoint tests bench
+	$(BIN)/pytest
+
+# Debian's Chromium for the query-UI test (the test skips, saying why, when it is absent).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/http_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info endpoint/*.egg-info

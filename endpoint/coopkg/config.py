@@ -1,0 +1,39 @@
+"""Settings for the whole application. Built once by the CLI (or a test) and passed in: nothing here
+is read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the server. Environment variables `COOPKG_<NAME>` override the defaults when a
+    Settings object is created; the CLI passes its options explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="COOPKG_", frozen=True)
+
+    # What to serve. Empty: the checkout's (or package's) ontology/ and data/, shapes in a named graph.
+    graph_paths: tuple[Path, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Public base of the instance IRIs; linked-data pages are served for IRIs under it.
+    base_iri: str = "https://w3id.org/coops4dev/"
+
+    # Query execution.
+    query_timeout: float = Field(30.0, gt=0, description="seconds before a query is killed (503)")
+    query_workers: int = Field(2, ge=1, description="processes that evaluate queries")
+    max_result_rows: int = Field(100_000, ge=1, description="rows or triples in one result")
+    max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="bytes in one result")
+
+    # Request limits.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="bytes in a POST body (413)")
+    max_url_bytes: int = Field(8 * 1024, ge=256, description="bytes in a request target (414)")
+
+    # Result cache for repeated identical queries (the graph is read-only).
+    cache_entries: int = Field(1024, ge=0)
+    cache_max_bytes: int = Field(256 * 1024 * 1024, ge=0)

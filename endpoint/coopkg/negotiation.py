@@ -1,0 +1,124 @@
+"""HTTP content negotiation for SPARQL results: Accept headers with q-values and wildcards, mapped to
+the result formats Oxigraph serialises natively."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyoxigraph as ox
+
+__all__ = ["FORMATS", "ResultFormat", "ResultKind", "choose_format", "parse_accept"]
+
+ResultKind = Literal["solutions", "boolean", "graph"]
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    media_type: str
+    name: str  # short name, accepted by the `format` request parameter
+    kinds: frozenset[str]
+    oxigraph: ox.QueryResultsFormat | ox.RdfFormat
+
+    @property
+    def content_type(self) -> str:
+        text = self.media_type.startswith("text/") or self.media_type.endswith(("+json", "/json"))
+        return f"{self.media_type}; charset=utf-8" if text else self.media_type
+
+
+_TABLE = frozenset({"solutions", "boolean"})
+_GRAPH = frozenset({"graph"})
+
+# Order matters: the first format of a kind is its default when the client accepts anything.
+FORMATS: tuple[ResultFormat, ...] = (
+    ResultFormat("application/sparql-results+json", "json", _TABLE, ox.QueryResultsFormat.JSON),
+    ResultFormat("application/sparql-results+xml", "xml", _TABLE, ox.QueryResultsFormat.XML),
+    ResultFormat("text/csv", "csv", frozenset({"solutions"}), ox.QueryResultsFormat.CSV),
+    ResultFormat("text/tab-separated-values", "tsv", frozenset({"solutions"}), ox.QueryResultsFormat.TSV),
+    ResultFormat("text/turtle", "turtle", _GRAPH, ox.RdfFormat.TURTLE),
+    ResultFormat("application/n-triples", "nt", _GRAPH, ox.RdfFormat.N_TRIPLES),
+    ResultFormat("application/ld+json", "json-ld", _GRAPH, ox.RdfFormat.JSON_LD),
+    ResultFormat("application/rdf+xml", "rdf-xml", _GRAPH, ox.RdfFormat.RDF_XML),
+    ResultFormat("application/n-quads", "nquads", _GRAPH, ox.RdfFormat.N_QUADS),
+    ResultFormat("application/trig", "trig", _GRAPH, ox.RdfFormat.TRIG),
+)
+
+# Other names clients send for the same formats.
+_ALIASES = {
+    "application/json": "application/sparql-results+json",
+    "application/sparql-results+json": "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+    "text/xml": "application/sparql-results+xml",
+    "text/plain": "application/n-triples",
+    "application/x-turtle": "text/turtle",
+    "application/turtle": "text/turtle",
+    "text/n3": "text/turtle",
+    "text/rdf+n3": "text/turtle",
+    "application/json-ld": "application/ld+json",
+    "text/x-nquads": "application/n-quads",
+    "application/x-trig": "application/trig",
+    "text/tsv": "text/tab-separated-values",
+}
+
+
+def parse_accept(accept: str | None) -> list[tuple[str, float]]:
+    """Media ranges with their q-values, highest first, more specific first on ties."""
+    if not accept or not accept.strip():
+        return [("*/*", 1.0)]
+    ranges: list[tuple[str, float, int, int]] = []
+    for position, part in enumerate(accept.split(",")):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if not media:
+            continue
+        if "/" not in media:
+            media = "*/*" if media == "*" else media + "/*"
+        q = 1.0
+        for param in pieces[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value.strip())))
+                except ValueError:
+                    q = 0.0
+        specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+        ranges.append((media, q, specificity, position))
+    ranges.sort(key=lambda r: (-r[1], -r[2], r[3]))
+    return [(media, q) for media, q, _, _ in ranges]
+
+
+def _matches(media_range: str, media_type: str) -> bool:
+    if media_range == "*/*":
+        return True
+    if media_range.endswith("/*"):
+        return media_type.split("/")[0] == media_range[:-2]
+    return _ALIASES.get(media_range, media_range) == media_type
+
+
+def choose_format(accept: str | None, kind: ResultKind, name: str | None = None) -> ResultFormat | None:
+    """The best format for a result of `kind`, or None when nothing acceptable exists (406).
+    `name` (the `format` request parameter) wins over the Accept header when given."""
+    candidates = [f for f in FORMATS if kind in f.kinds]
+    if name:
+        wanted = name.strip().lower()
+        wanted = _ALIASES.get(wanted, wanted)
+        for fmt in candidates:
+            if wanted in (fmt.name, fmt.media_type):
+                return fmt
+        return None
+    ranges = parse_accept(accept)
+    # q=0 excludes a type even when a wildcard admits it.
+    excluded = {m for m, q in ranges if q == 0.0 and "*" not in m}
+    excluded = {_ALIASES.get(m, m) for m in excluded}
+    best: tuple[float, int, ResultFormat] | None = None
+    for fmt in candidates:
+        if fmt.media_type in excluded:
+            continue
+        for media, q in ranges:
+            if q > 0 and _matches(media, fmt.media_type):
+                specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+                key = (q, specificity)
+                if best is None or key > best[:2]:
+                    best = (q, specificity, fmt)
+                break
+    return best[2] if best else None
