@@ -1,0 +1,270 @@
+"""The catalogue of example queries (the competency questions in `queries/`).
+
+Each question is one `NN-slug.rq` file that opens with a header of comment lines::
+
+    # title: Sectoral organisation for each sector
+    # description: The ICA's eight global sectoral organisations and the sector each one
+    #   gathers. Lines indented under a key continue its value.
+    # tags: structure, sectors
+
+followed by the PREFIX declarations and the query. Beside it lies the expected result, reviewed by
+hand against the sources: `NN-slug.srj` (SPARQL 1.1 JSON results) for SELECT and ASK, `NN-slug.ttl`
+for CONSTRUCT and DESCRIBE.
+
+The endpoint's service description and query UI read the same catalogue, so this module needs only
+the standard library at import time. `python -m coopkg.catalogue --write-expected SLUG` is a
+developer aid that runs a query on the shipped graph and writes its result beside it; the result
+must then be read and checked against the sources before it is committed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "CatalogueError",
+    "ExampleQuery",
+    "QueryKind",
+    "expected_suffix",
+    "load_catalogue",
+    "parse_query_file",
+]
+
+QueryKind = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+
+_HEADER_KEYS = ("title", "description", "tags")
+_REQUIRED_KEYS = ("title", "description")
+_SLUG = re.compile(r"^[0-9]{2,}-[a-z0-9]+(?:-[a-z0-9]+)*$")
+_KEY_LINE = re.compile(r"^#\s?([A-Za-z][A-Za-z_-]*)\s*:\s*(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+# The prologue (comments, BASE and PREFIX declarations) comes before the query form.
+_PROLOGUE_ITEM = re.compile(
+    r"""\s*(?:
+        \#[^\n]*                                        # a comment
+      | (?i:PREFIX)\s+[^\s:]*:\s*<[^>\s]*>              # PREFIX p: <iri>
+      | (?i:BASE)\s*<[^>\s]*>                           # BASE <iri>
+    )""",
+    re.VERBOSE,
+)
+_FORM = re.compile(r"\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+
+
+class CatalogueError(ValueError):
+    """A query file that breaks the catalogue's conventions; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ExampleQuery:
+    """One competency question: its header, its SPARQL text and where its expected result lies."""
+
+    slug: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    query: str
+    path: Path
+    expected_path: Path | None
+    kind: QueryKind
+    ordered: bool = field(default=False)
+    """True when the query sorts its results (ORDER BY): then row order is part of the answer."""
+
+    @property
+    def returns_graph(self) -> bool:
+        return self.kind in ("CONSTRUCT", "DESCRIBE")
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary, for the service description and the query UI."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "description": self.description,
+            "tags": list(self.tags),
+            "kind": self.kind,
+            "query": self.query,
+        }
+
+
+def expected_suffix(kind: QueryKind) -> str:
+    """The file suffix of the expected result for a query of `kind`."""
+    return ".ttl" if kind in ("CONSTRUCT", "DESCRIBE") else ".srj"
+
+
+def _parse_header(path: Path, text: str) -> dict[str, str]:
+    header: dict[str, str] = {}
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        if not line.startswith("#"):
+            break  # the header is the run of comment lines at the top of the file
+        if line.strip("# ") == "":
+            current = None
+            continue
+        continued = _CONTINUATION.match(line)
+        if continued and current is not None:
+            header[current] += " " + continued.group(1).strip()
+            continue
+        keyed = _KEY_LINE.match(line)
+        if keyed is None:
+            raise CatalogueError(
+                f"{path}:{number}: header line is neither '# key: value' nor an indented "
+                f"continuation: {line!r}"
+            )
+        key = keyed.group(1).lower()
+        if key not in _HEADER_KEYS:
+            raise CatalogueError(
+                f"{path}:{number}: unknown header key {key!r} (known: {', '.join(_HEADER_KEYS)})"
+            )
+        if key in header:
+            raise CatalogueError(f"{path}:{number}: header key {key!r} given twice")
+        header[key] = keyed.group(2).strip()
+        current = key
+    for key in _REQUIRED_KEYS:
+        if not header.get(key):
+            raise CatalogueError(f"{path}: missing or empty '# {key}:' in the header comment")
+    return header
+
+
+def _strip_prologue(text: str) -> str:
+    position = 0
+    while True:
+        match = _PROLOGUE_ITEM.match(text, position)
+        if match is None or match.end() == position:
+            return text[position:]
+        position = match.end()
+
+
+def _without_comments(text: str) -> str:
+    """The query without `#` comments; '#' inside IRIs (`<...#>`) and strings is kept."""
+    return re.sub(r"""(<[^<>\s]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*""",
+                  lambda m: m.group(1) or "", text)
+
+
+def parse_query_file(path: Path) -> ExampleQuery:
+    """Read one `.rq` file; raise CatalogueError, naming the file, on a broken convention."""
+    path = Path(path)
+    slug = path.stem
+    if not _SLUG.match(slug):
+        raise CatalogueError(
+            f"{path}: file name must be NN-slug.rq (digits, '-', lower-case words)"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: cannot be read: {exc}") from exc
+    header = _parse_header(path, text)
+    form = _FORM.match(_strip_prologue(text))
+    if form is None:
+        raise CatalogueError(
+            f"{path}: no SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue "
+            "(only comments, BASE and PREFIX may come before it)"
+        )
+    kind: QueryKind = form.group(1).upper()  # type: ignore[assignment]
+    expected = path.with_suffix(expected_suffix(kind))
+    tags = tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip())
+    return ExampleQuery(
+        slug=slug,
+        title=header["title"],
+        description=header["description"],
+        tags=tags,
+        query=text,
+        path=path,
+        expected_path=expected if expected.is_file() else None,
+        kind=kind,
+        ordered=bool(_ORDER_BY.search(_without_comments(text))),
+    )
+
+
+def load_catalogue(queries_dir: Path | None = None) -> list[ExampleQuery]:
+    """Every `*.rq` file of `queries_dir` (default: the graph's `queries/`), sorted by file name."""
+    if queries_dir is None:
+        from .resources import graph_dir
+
+        queries_dir = graph_dir("queries")
+    queries_dir = Path(queries_dir)
+    if not queries_dir.is_dir():
+        raise CatalogueError(f"{queries_dir}: no such folder of example queries")
+    catalogue = [parse_query_file(p) for p in sorted(queries_dir.glob("*.rq"))]
+    seen: dict[str, Path] = {}
+    for entry in catalogue:
+        number = entry.slug.split("-", 1)[0]
+        if number in seen:
+            raise CatalogueError(f"{entry.path}: number {number} is also used by {seen[number]}")
+        seen[number] = entry.path
+    return catalogue
+
+
+# -- Developer aid ---------------------------------------------------------------------------------
+
+def _write_expected(entry: ExampleQuery) -> Path:
+    """Run `entry` on the shipped graph and write its result beside it (pretty JSON or Turtle)."""
+    import json
+
+    import pyoxigraph as ox
+
+    from .store import default_graph_paths, load_store
+
+    store, _ = load_store(default_graph_paths())
+    result = store.query(entry.query)
+    target = entry.path.with_suffix(expected_suffix(entry.kind))
+    if entry.returns_graph:
+        import rdflib
+
+        nt = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
+        graph = rdflib.Graph()
+        graph.parse(data=nt.decode("utf-8"), format="nt")
+        for prefix, ns in _PREFIXES.items():
+            graph.bind(prefix, ns, override=True)
+        target.write_text(graph.serialize(format="turtle"), encoding="utf-8")
+    else:
+        raw = result.serialize(format=ox.QueryResultsFormat.JSON)
+        data = json.loads(raw)
+        target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+_PREFIXES = {
+    "coop": "https://w3id.org/coops4dev/ontology#",
+    "id": "https://w3id.org/coops4dev/id/",
+    "org": "http://www.w3.org/ns/org#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m coopkg.catalogue",
+        description="List the example queries, or (developer aid) write a query's expected result. "
+        "Read every written result and check it against the sources before committing it.",
+    )
+    parser.add_argument("--write-expected", metavar="SLUG", nargs="+", default=[],
+                        help="slug (or its number) of the queries whose result to write")
+    args = parser.parse_args(argv)
+    catalogue = load_catalogue()
+    if not args.write_expected:
+        for entry in catalogue:
+            mark = " " if entry.expected_path else "!"
+            print(f"{mark} {entry.slug:45} {entry.kind:9} {entry.title}")
+        return 0
+    by_key = {e.slug: e for e in catalogue} | {e.slug.split("-", 1)[0]: e for e in catalogue}
+    for key in args.write_expected:
+        entry = by_key.get(key)
+        if entry is None:
+            parser.error(f"no query {key!r}")
+        print(f"wrote {_write_expected(entry)} -- now review it against the sources")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
