@@ -5,6 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "NotAcceptable",
+    "Overloaded",
     "QueryRefused",
     "QuerySyntaxError",
     "QueryTimeout",
@@ -30,7 +31,7 @@ class QuerySyntaxError(SparqlError):
 
 
 class QueryRefused(SparqlError):
-    """A query that parses but that this public endpoint will not run (SERVICE: no outbound traffic)."""
+    """A query that this public endpoint will not run (SERVICE: no outbound traffic)."""
 
     status = 400
 
@@ -52,6 +53,12 @@ class ResultTooLarge(SparqlError):
 
 
 class QueryTimeout(SparqlError):
+    status = 503
+
+
+class Overloaded(SparqlError):
+    """Every query worker is busy and the waiting line is full (or did not move in time)."""
+
     status = 503
 
 

@@ -1,0 +1,705 @@
+"""Running SPARQL queries on Oxigraph for an anonymous public: in processes that can be killed.
+
+pyoxigraph's `Store.query` cannot be interrupted, so a query that must stop after `query_timeout`
+seconds has to run in a process of its own. The layout:
+
+    server process (asyncio)  --control socket-->  zygote  --fork-->  worker, worker, ...
+          ^                                                              |
+          +------------------ one socketpair per worker -----------------+
+
+- `start()` forks a **zygote** once, from the event-loop thread before uvicorn serves anything.
+  The zygote is single-threaded: it loads the dataset (`coopkg.store.load_store`), cuts itself off
+  the network when the kernel lets it (new user and network namespaces: even Oxigraph's own SERVICE
+  client could not reach anything), freezes the garbage collector, and then only forks. The server
+  process never holds the store.
+- Each **worker** is forked from the zygote, so the store's memory is shared copy-on-write by all
+  workers, and a fresh worker costs one `fork()` (milliseconds, whatever the graph's size) instead
+  of a reload. The zygote creates a socketpair and a pidfd for each worker and passes both to the
+  server with `socket.send_fds`: the server talks to the worker directly and can kill it without
+  racing against pid reuse.
+- The server waits on worker sockets with asyncio streams: no thread per request, nothing blocks the
+  event loop. A job is a pickled `QueryJob`; the worker answers with a pickled `QueryOutcome` or an
+  error (class name and message). On timeout the server SIGKILLs the worker through its pidfd,
+  answers `QueryTimeout`, and asks the zygote for a replacement in the background. A worker that
+  dies (crash, out of memory: workers volunteer to the OOM killer first) gives `WorkerFailed` and is
+  replaced the same way. Requests wait for a free worker in a bounded queue; past that bound, or
+  after waiting `query_timeout`, they get `Overloaded`.
+- Negotiation happens in the worker, once the result kind is known, and results are written by
+  pyoxigraph's own serializers. Solutions are first written as TSV (one line per row, so rows can
+  be counted and cut at a row boundary) and converted to the negotiated format by pyoxigraph's TSV
+  parser and serializer; measured at about 10 % over a direct serialisation. Graphs are serialised
+  from an iterator that stops at `max_result_rows`.
+
+Alternatives rejected: threads (cannot stop a running query), `multiprocessing` pools (workers
+forked from the server after uvicorn has started threads, or spawned and reloading the whole graph
+each time one is replaced), `ProcessPoolExecutor` (a killed worker breaks the whole pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import faulthandler
+import gc
+import io
+import os
+import pickle
+import re
+import select
+import signal
+import socket
+import struct
+import sys
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import errors
+from .config import Settings
+from .errors import (
+    NotAcceptable,
+    Overloaded,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    ResultTooLarge,
+    SparqlError,
+    WorkerFailed,
+)
+from .negotiation import FORMATS, ResultFormat, choose_format
+from .query_guard import check_query
+from .store import DatasetInfo, LoadError, load_store
+
+__all__ = ["QueryExecutor", "QueryJob", "QueryOutcome"]
+
+_HEADER = struct.Struct("!Q")
+_KIND_LABEL = {"solutions": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT or DESCRIBE"}
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query request, as the router parsed it. Picklable: it is sent to a worker."""
+
+    query: str
+    accept: str | None = None  # the raw Accept header
+    format_name: str | None = None  # the `format` request parameter, wins over accept
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    kind: str  # "solutions" | "boolean" | "graph"
+    content_type: str  # ResultFormat.content_type
+    body: bytes
+    rows: int | None  # solutions or triples serialised (None for boolean)
+    truncated: bool  # True when max_result_rows or max_result_bytes cut the result
+
+
+# --------------------------------------------------------------------------------------------
+# Framing, shared by both ends: an 8-byte length, then a pickle.
+
+
+def _frame(obj: Any) -> bytes:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = sock.recv(min(size - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _recv_frame(sock: socket.socket) -> Any:
+    """Blocking read of one frame (worker and zygote side); None when the peer has gone."""
+    header = _recv_exactly(sock, _HEADER.size)
+    if header is None:
+        return None
+    data = _recv_exactly(sock, _HEADER.unpack(header)[0])
+    return None if data is None else pickle.loads(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation, in a worker process.
+
+
+class _ByteCap(Exception):
+    """Raised from inside a serializer's write() to stop it."""
+
+
+class _CappedWriter(io.RawIOBase):
+    """Collects what a serializer writes; stops it past `max_bytes` or past `max_lines` lines."""
+
+    def __init__(self, max_bytes: int, max_lines: int | None = None) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self.max_bytes = max_bytes
+        self.max_lines = max_lines
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        if self.max_lines is not None:
+            self.lines += chunk.count(b"\n")
+            if self.lines > self.max_lines:
+                raise _ByteCap
+        if self.size > self.max_bytes:
+            raise _ByteCap
+        return len(chunk)
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _offered(kind: str) -> str:
+    return ", ".join(f.media_type for f in FORMATS if kind in f.kinds)
+
+
+def _negotiate(job: QueryJob, kind: str) -> ResultFormat:
+    fmt = choose_format(job.accept, kind, job.format_name)  # type: ignore[arg-type]
+    if fmt is None:
+        asked = f"format {job.format_name!r}" if job.format_name else f"Accept: {job.accept}"
+        raise NotAcceptable(
+            f"cannot produce a {_KIND_LABEL[kind]} result in any acceptable format ({asked}); "
+            f"offered: {_offered(kind)}"
+        )
+    return fmt
+
+
+def _dataset_options(job: QueryJob) -> dict[str, Any]:
+    """Protocol graph parameters name graphs in the store (nothing is fetched). When any is given
+    they define the whole dataset and replace FROM / FROM NAMED (SPARQL 1.1 Protocol, 2.1.4)."""
+    if not job.default_graph_uris and not job.named_graph_uris:
+        return {}
+    import pyoxigraph as ox
+
+    try:
+        return {
+            "default_graph": [ox.NamedNode(u) for u in job.default_graph_uris],
+            "named_graphs": [ox.NamedNode(u) for u in job.named_graph_uris],
+        }
+    except ValueError as exc:
+        raise QueryRefused(
+            f"invalid graph IRI in default-graph-uri or named-graph-uri: {exc}"
+        ) from exc
+
+
+def _solutions_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[bytes, int, bool]:
+    """Serialise at most max_result_rows solutions, cut at a row boundary, in at most
+    max_result_bytes. TSV first: one line per solution (terms escape their newlines)."""
+    import pyoxigraph as ox
+
+    max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
+    # TSV is about as compact as any target; allow slack so a smaller target (CSV) is not cut early.
+    writer = _CappedWriter(2 * max_bytes + 4096, max_lines=max_rows + 1)
+    truncated = False
+    try:
+        results.serialize(writer, format=ox.QueryResultsFormat.TSV)
+    except _ByteCap:
+        truncated = True
+    tsv = writer.value()
+    lines = tsv.split(b"\n")
+    # lines: header, rows..., then "" after the last newline (or a partial row when cut).
+    header, rows = lines[0], lines[1:-1]
+    if truncated or len(rows) > max_rows:
+        truncated = True
+        rows = rows[:max_rows]
+    keep = len(rows)
+    while True:
+        if not truncated and fmt.oxigraph == ox.QueryResultsFormat.TSV:
+            body = tsv
+        else:
+            doc = b"\n".join([header, *rows[:keep]]) + b"\n"
+            if fmt.oxigraph == ox.QueryResultsFormat.TSV:
+                body = doc
+            else:
+                parsed = ox.parse_query_results(doc, ox.QueryResultsFormat.TSV)
+                body = parsed.serialize(format=fmt.oxigraph)
+        if len(body) <= max_bytes:
+            return body, keep, truncated
+        if keep == 0:
+            raise ResultTooLarge(f"the empty result is over the {max_bytes} byte limit")
+        truncated = True
+        keep = max(0, min(keep - 1, int(keep * max_bytes / len(body) * 0.95)))
+
+
+def _graph_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[bytes, int, bool]:
+    import pyoxigraph as ox
+
+    max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
+    triples: list[Any] = []
+    truncated = False
+    for triple in results:
+        if len(triples) == max_rows:
+            truncated = True
+            break
+        triples.append(triple)
+    keep = len(triples)
+    while True:
+        body = ox.serialize(triples[:keep], format=fmt.oxigraph)
+        if len(body) <= max_bytes:
+            return body, keep, truncated
+        if keep == 0:
+            raise ResultTooLarge(f"the empty result is over the {max_bytes} byte limit")
+        truncated = True
+        keep = max(0, min(keep - 1, int(keep * max_bytes / len(body) * 0.95)))
+
+
+def _syntax_message(text: str) -> str:
+    """Oxigraph says `error at 3:2: expected …`; say which is the line and which the column."""
+    match = re.match(r"error at (\d+):(\d+): ", text)
+    if match:
+        line, column = match.groups()
+        text = f"line {line}, column {column}: {text[match.end() :]}"
+    return f"SPARQL syntax error at {text}" if match else f"SPARQL syntax error: {text}"
+
+
+def _evaluate(store: Any, job: QueryJob, settings: Settings) -> QueryOutcome:
+    import pyoxigraph as ox
+
+    try:
+        results = store.query(job.query, **_dataset_options(job))
+    except SyntaxError as exc:
+        raise QuerySyntaxError(_syntax_message(str(exc))) from exc
+    except UnicodeError as exc:
+        raise QuerySyntaxError(f"the query is not valid Unicode text: {exc.reason}") from exc
+    if isinstance(results, ox.QueryBoolean):
+        fmt = _negotiate(job, "boolean")
+        return QueryOutcome(
+            "boolean", fmt.content_type, results.serialize(format=fmt.oxigraph), None, False
+        )
+    if isinstance(results, ox.QuerySolutions):
+        fmt = _negotiate(job, "solutions")
+        body, rows, truncated = _solutions_body(results, fmt, settings)
+        return QueryOutcome("solutions", fmt.content_type, body, rows, truncated)
+    fmt = _negotiate(job, "graph")
+    body, rows, truncated = _graph_body(results, fmt, settings)
+    return QueryOutcome("graph", fmt.content_type, body, rows, truncated)
+
+
+def _debug_info(network_isolated: bool) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "network_isolated": network_isolated,
+        "rdflib_sparql_loaded": "rdflib.plugins.sparql" in sys.modules,
+    }
+
+
+def _worker_main(sock: socket.socket, store: Any, settings: Settings, isolated: bool) -> NoReturn:
+    """Answer jobs until the server closes the socket. A failure the engine may not have recovered
+    from (a Rust panic surfaces as a BaseException) is reported, then the worker exits."""
+    _die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    faulthandler.disable()  # a crash reaches the client as WorkerFailed, not a dump on stderr
+    try:  # Under memory pressure, the kernel should kill a worker, not the zygote or the server.
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+    while True:
+        job = _recv_frame(sock)
+        if job is None:
+            os._exit(0)
+        retire = False
+        try:
+            if job == "debug":
+                reply: Any = ("ok", _debug_info(isolated))
+            else:
+                reply = ("ok", _evaluate(store, job, settings))
+        except SparqlError as exc:
+            reply = ("error", type(exc).__name__, exc.message)
+        except Exception as exc:  # an engine error that is none of the above: the query's fault
+            reply = ("error", "QueryRefused", f"the query could not be evaluated: {exc}")
+        except BaseException as exc:  # pyo3 PanicException and friends
+            reply = ("error", "WorkerFailed", f"the query engine failed: {type(exc).__name__}")
+            retire = True
+        try:
+            sock.sendall(_frame(reply))
+        except OSError:
+            os._exit(0)
+        if retire:
+            os._exit(1)
+
+
+# --------------------------------------------------------------------------------------------
+# The zygote: loads the store once, then forks workers on request.
+
+_PR_SET_PDEATHSIG = 1
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent exits (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _isolate_network() -> bool:
+    """Move this (single-threaded) process into new user and network namespaces: only a loopback
+    device that is down, so no outbound connection can be made by anything it forks. Defence in
+    depth behind the guard's SERVICE refusal; False where the kernel does not allow it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _zygote_main(
+    ctl: socket.socket, sources: list[tuple[Path, str | None]], settings: Settings
+) -> NoReturn:
+    _die_with_parent()
+    signal.set_wakeup_fd(-1)
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C reaches the process group: the server decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        store, info = load_store(sources)
+    except LoadError as exc:
+        ctl.sendall(_frame(("error", str(exc))))
+        os._exit(1)
+    except Exception as exc:
+        ctl.sendall(_frame(("error", f"loading the dataset failed: {type(exc).__name__}: {exc}")))
+        os._exit(1)
+    isolated = _isolate_network()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    gc.collect()
+    gc.freeze()  # keep the collector from writing to (and so copying) the shared pages
+    ctl.sendall(_frame(("ready", info, isolated)))
+    while True:
+        request = ctl.recv(1)
+        if not request:
+            os._exit(0)
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            ours.close()
+            try:
+                _worker_main(theirs, store, settings, isolated)
+            finally:
+                os._exit(1)
+        theirs.close()
+        try:
+            pidfd = os.pidfd_open(pid)
+            fds = [ours.fileno(), pidfd]
+        except OSError:
+            pidfd, fds = -1, [ours.fileno()]
+        socket.send_fds(ctl, [_HEADER.pack(pid)], fds)
+        ours.close()
+        if pidfd >= 0:
+            os.close(pidfd)
+
+
+# --------------------------------------------------------------------------------------------
+# The server side.
+
+
+class _Worker:
+    def __init__(self, pid: int, pidfd: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.pidfd = pidfd
+        self.sock = sock
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(sock=self.sock, limit=1 << 20)
+
+    def exited(self) -> bool:
+        if self.pidfd >= 0:
+            return bool(select.select([self.pidfd], [], [], 0)[0])
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    def kill(self) -> None:
+        try:
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.sock.close()
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+
+    async def exchange(self, request: Any, timeout: float) -> Any:
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(_frame(request))
+        async with asyncio.timeout(timeout):
+            await self.writer.drain()
+            header = await self.reader.readexactly(_HEADER.size)
+            data = await self.reader.readexactly(_HEADER.unpack(header)[0])
+        return pickle.loads(data)
+
+
+class QueryExecutor:
+    """A pool of query worker processes behind an asyncio interface. See the module docstring."""
+
+    def __init__(
+        self,
+        sources: list[tuple[Path, str | None]],
+        settings: Settings,
+        *,
+        max_waiting: int | None = None,
+    ) -> None:
+        self._sources = list(sources)
+        self._settings = settings
+        self._max_waiting = max_waiting if max_waiting is not None else 32 * settings.query_workers
+        self._zygote_pid = 0
+        self._ctl: socket.socket | None = None
+        self._ctl_lock = asyncio.Lock()
+        self._idle: deque[_Worker] = deque()
+        self._waiters: deque[asyncio.Future[_Worker]] = deque()
+        self._workers: set[_Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.dataset: DatasetInfo | None = None
+        self.network_isolated = False
+
+    # ---- lifecycle
+
+    async def start(self) -> DatasetInfo:
+        """Fork the zygote, wait for it to load the dataset, and start the workers."""
+        ctl, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            try:
+                _zygote_main(theirs, self._sources, self._settings)
+            finally:
+                os._exit(1)
+        theirs.close()
+        ctl.setblocking(False)
+        self._ctl, self._zygote_pid = ctl, pid
+        reply, _ = await self._ctl_read(_HEADER.size, with_frame=True)
+        if reply is None:
+            await self.close()
+            raise LoadError("the query process exited while loading the dataset")
+        if reply[0] == "error":
+            await self.close()
+            raise LoadError(reply[1])
+        _, info, isolated = reply
+        self.dataset, self.network_isolated = info, isolated
+        workers = await asyncio.gather(
+            *(self._spawn() for _ in range(self._settings.query_workers))
+        )
+        for worker in workers:
+            self._release(worker)
+        return info
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(WorkerFailed("the query engine is shutting down"))
+        for worker in list(self._workers):
+            worker.kill()
+            worker.close()
+        self._workers.clear()
+        self._idle.clear()
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+        if self._zygote_pid:
+            pid, self._zygote_pid = self._zygote_pid, 0
+            for _ in range(100):  # the zygote exits on EOF; its workers follow (PDEATHSIG)
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+                await asyncio.sleep(0.01)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+    # ---- the zygote channel
+
+    async def _ctl_read(self, size: int, with_frame: bool = False) -> tuple[Any, list[int]]:
+        """Read `size` bytes (then, with_frame, the pickle they announce) from the zygote without
+        blocking the loop, collecting any file descriptors sent along."""
+        assert self._ctl is not None
+        loop = asyncio.get_running_loop()
+        buf, fds = bytearray(), []
+        need = size
+        while len(buf) < need:
+            try:
+                data, new_fds, _, _ = socket.recv_fds(self._ctl, need - len(buf), 4)
+            except BlockingIOError:
+                ready = loop.create_future()
+                loop.add_reader(self._ctl.fileno(), ready.set_result, None)
+                try:
+                    await ready
+                finally:
+                    loop.remove_reader(self._ctl.fileno())
+                continue
+            fds.extend(new_fds)
+            if not data:
+                for fd in fds:
+                    os.close(fd)
+                return None, []
+            buf += data
+            if with_frame and len(buf) == size:
+                need = size + _HEADER.unpack(bytes(buf))[0]
+        if with_frame:
+            return pickle.loads(bytes(buf[size:])), fds
+        return bytes(buf), fds
+
+    async def _spawn(self) -> _Worker:
+        """Have the zygote fork a worker; connect to it."""
+        async with self._ctl_lock:
+            if self._ctl is None:
+                raise WorkerFailed("the query engine is not running")
+            self._ctl.send(b"F")
+            data, fds = await self._ctl_read(_HEADER.size)
+        if data is None or not fds:
+            raise WorkerFailed("the query engine is not running (its zygote process exited)")
+        pid = _HEADER.unpack(data)[0]
+        worker = _Worker(pid, fds[1] if len(fds) > 1 else -1, socket.socket(fileno=fds[0]))
+        await worker.connect()
+        self._workers.add(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill and forget a worker; fork its successor in the background."""
+        worker.kill()
+        worker.close()
+        self._workers.discard(worker)
+        self._idle = deque(w for w in self._idle if w is not worker)
+        if self._closed:
+            return
+
+        async def respawn() -> None:
+            try:
+                self._release(await self._spawn())
+            except WorkerFailed:
+                while self._waiters:
+                    waiter = self._waiters.popleft()
+                    if not waiter.done():
+                        waiter.set_exception(WorkerFailed("the query engine is not running"))
+
+        task = asyncio.get_running_loop().create_task(respawn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- the pool
+
+    def _release(self, worker: _Worker) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    async def _acquire(self) -> _Worker:
+        while True:
+            if self._idle:
+                worker = self._idle.popleft()
+            else:
+                if self._closed:
+                    raise WorkerFailed("the query engine is shutting down")
+                if not self._workers and not self._tasks:
+                    raise WorkerFailed("the query engine is not running")
+                if len(self._waiters) >= self._max_waiting:
+                    raise Overloaded(
+                        f"all {self._settings.query_workers} query workers are busy and "
+                        f"{len(self._waiters)} queries are waiting; try again later"
+                    )
+                waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                try:
+                    async with asyncio.timeout(self._settings.query_timeout):
+                        worker = await waiter
+                except TimeoutError:
+                    raise Overloaded(
+                        f"no query worker became free within {self._settings.query_timeout:g} s; "
+                        "try again later"
+                    ) from None
+                except asyncio.CancelledError:
+                    if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                        self._release(waiter.result())
+                    raise
+                finally:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
+            if worker.exited():  # died while idle (killed from outside, say)
+                self._replace(worker)
+                continue
+            return worker
+
+    async def _call(self, request: Any) -> Any:
+        worker = await self._acquire()
+        timeout = self._settings.query_timeout
+        try:
+            reply = await worker.exchange(request, timeout)
+        except TimeoutError:
+            self._replace(worker)
+            raise QueryTimeout(f"query exceeded the {timeout:g} s limit and was stopped") from None
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            self._replace(worker)
+            raise WorkerFailed(
+                "the query process died while evaluating this query (out of memory or a crash); "
+                "it has been replaced"
+            ) from None
+        except BaseException:  # cancelled (the client left): the work must stop too
+            self._replace(worker)
+            raise
+        if reply[0] == "error" and reply[1] == "WorkerFailed":
+            self._replace(worker)  # the worker exits after reporting such a failure
+        else:
+            self._release(worker)
+        return reply
+
+    # ---- the public interface
+
+    def check(self, query: str) -> None:
+        """The cheap refusals, in the server process: SERVICE, update, deep nesting."""
+        check_query(query)
+
+    async def run(self, job: QueryJob) -> QueryOutcome:
+        self.check(job.query)
+        try:
+            job.query.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise QuerySyntaxError(
+                f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
+            ) from None
+        reply = await self._call(job)
+        if reply[0] == "ok":
+            return reply[1]
+        raise getattr(errors, reply[1], WorkerFailed)(reply[2])
+
+    async def worker_info(self) -> dict[str, Any]:
+        """Facts reported by a worker about itself (pid, network isolation, loaded modules)."""
+        reply = await self._call("debug")
+        return reply[1]
+
+    def worker_pids(self) -> list[int]:
+        return sorted(w.pid for w in self._workers)

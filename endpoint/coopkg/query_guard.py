@@ -1,0 +1,127 @@
+"""A cheap look at a SPARQL query's text before it is sent to a query worker.
+
+The guard runs in the server process, on every request, in microseconds. It does not parse SPARQL:
+it splits the text into tokens just well enough to know which words are keywords. Comments, string
+literals (short and long, with escapes), IRIs in angle brackets, prefixed names, blank node labels,
+language tags and variables are single tokens, so `?service`, `ex:service`, `"SERVICE"`,
+`# SERVICE` and `<http://x/SERVICE>` are not the keyword. It refuses three things:
+
+- the `SERVICE` keyword anywhere (`QueryRefused`, 400): this endpoint makes no outbound requests;
+- an update operation: the first keyword after the `BASE`/`PREFIX` prologue is one of the SPARQL
+  Update verbs (`UpdateForbidden`, 403), or an update verb follows a `;` at the top level;
+- brackets (or runs of unary operators) nested deeper than `max_depth` (`QueryRefused`): Oxigraph's
+  recursive-descent parser overflows the stack and kills its process a few thousand levels down.
+
+Anything else that is wrong with a query is left to Oxigraph's parser, which reports it with a
+position. The guard errs towards refusing: text it cannot tokenise (an unterminated string, say) is
+scanned character by character, so a keyword is never hidden by a lexing mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import QueryRefused, UpdateForbidden
+
+__all__ = ["MAX_DEPTH", "UPDATE_KEYWORDS", "QueryShape", "check_query", "scan_query"]
+
+MAX_DEPTH = 100
+
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+_PROLOGUE = frozenset({"BASE", "PREFIX"})
+
+# One alternative per token class. Order matters: long strings before short ones, prefixed names
+# before bare words (so `service:x` is a name, not the keyword).
+_PN_LOCAL = r"(?:[\w\-.:]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])*"
+_TOKEN = re.compile(
+    r"""
+      (?P<ws>\s+)
+    | (?P<comment>\#[^\n\r]*)
+    | (?P<string>
+          \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+        | '''(?:[^'\\]|\\.|'(?!''))*'''
+        | "(?:[^"\\\n\r]|\\.)*"
+        | '(?:[^'\\\n\r]|\\.)*'
+      )
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$]\w+)
+    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<pname>(?:[^\W\d](?:[\w.\-]*\w)?)?:"""
+    + _PN_LOCAL
+    + r""")
+    | (?P<word>[^\W\d]\w*)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_OPEN = frozenset("{([")
+_CLOSE = frozenset("})]")
+_UNARY = frozenset("!-+")
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the guard saw. `operation` is the first keyword after the prologue, upper-cased."""
+
+    operation: str | None
+    has_service: bool
+    update_after_semicolon: bool
+    max_depth: int
+
+
+def scan_query(query: str) -> QueryShape:
+    operation: str | None = None
+    has_service = False
+    update_after_semicolon = False
+    in_prologue = True
+    after_semicolon = False
+    depth = max_depth = unary_run = 0
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        text = match.group()
+        if kind == "word":
+            word = text.upper()
+            if word == "SERVICE":
+                has_service = True
+            if in_prologue and word not in _PROLOGUE:
+                in_prologue = False
+                operation = word
+            if after_semicolon and depth == 0 and word in UPDATE_KEYWORDS:
+                update_after_semicolon = True
+        elif kind == "other":
+            # A run of unary operators (`!!!!…`) nests the parser like brackets do.
+            unary_run = unary_run + 1 if text in _UNARY else 0
+            max_depth = max(max_depth, depth + unary_run)
+            if text in _OPEN:
+                depth += 1
+                max_depth = max(max_depth, depth)
+            elif text in _CLOSE:
+                depth = max(0, depth - 1)
+            if in_prologue:
+                in_prologue = False
+        if kind != "other":
+            unary_run = 0
+        after_semicolon = kind == "other" and text == ";"
+    return QueryShape(operation, has_service, update_after_semicolon, max_depth)
+
+
+def check_query(query: str, *, max_depth: int = MAX_DEPTH) -> QueryShape:
+    """Raise UpdateForbidden or QueryRefused for what this endpoint never runs; else the shape."""
+    shape = scan_query(query)
+    if shape.operation in UPDATE_KEYWORDS or shape.update_after_semicolon:
+        raise UpdateForbidden(
+            "SPARQL Update is not allowed: this endpoint is read-only (found "
+            f"{shape.operation if shape.operation in UPDATE_KEYWORDS else 'an update operation'})"
+        )
+    if shape.has_service:
+        raise QueryRefused("SERVICE is not allowed: this endpoint makes no outbound requests")
+    if shape.max_depth > max_depth:
+        raise QueryRefused(
+            f"query nested too deeply: {shape.max_depth} levels of brackets, at most {max_depth}"
+        )
+    return shape

@@ -1,0 +1,517 @@
+"""The query executor with real worker processes and a real Oxigraph store, on small graphs."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import signal
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from coopkg.config import Settings
+from coopkg.errors import (
+    NotAcceptable,
+    Overloaded,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    UpdateForbidden,
+    WorkerFailed,
+)
+from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome
+
+EX = "http://example.org/"
+G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"
+
+DEFAULT_TTL = f"""
+@prefix ex: <{EX}> .
+ex:a ex:name "Alpha"@en ; ex:size 3 ; ex:knows ex:b .
+ex:b ex:name "Beta" ; ex:size 5 ; ex:knows [ ex:name "anon" ] .
+ex:c ex:name "line one\\nline \\"two\\"\\ttab, comma" .
+ex:d ex:name "Delta" .
+ex:e ex:name "Epsilon" .
+"""
+NAMED_TRIG = f"""
+@prefix ex: <{EX}> .
+<{G1}> {{ ex:x ex:in "one" . }}
+<{G2}> {{ ex:y ex:in "two" . }}
+"""
+
+# A cross join the engine cannot shortcut: ~20 triples to the 6th power.
+BURN = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+POINT = f"SELECT ?n {{ <{EX}a> <{EX}name> ?n }}"
+
+
+class Loop:
+    """One event loop for a group of tests, so one executor can serve them all."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __call__(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("graph")
+    (root / "default.ttl").write_text(DEFAULT_TTL, encoding="utf-8")
+    (root / "named.trig").write_text(NAMED_TRIG, encoding="utf-8")
+    return root
+
+
+@contextmanager
+def started(data_dir: Path, **settings) -> Iterator[tuple[QueryExecutor, Loop]]:
+    loop = Loop()
+    executor = QueryExecutor([(data_dir, None)], Settings(**settings))
+    loop(executor.start())
+    try:
+        yield executor, loop
+    finally:
+        loop(executor.close())
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def pool(data_dir) -> Iterator[tuple[QueryExecutor, Loop]]:
+    with started(data_dir, query_timeout=5, query_workers=2) as pair:
+        yield pair
+
+
+def run(pool, query: str, **job) -> QueryOutcome:
+    executor, loop = pool
+    return loop(executor.run(QueryJob(query, **job)))
+
+
+def triples_of(outcome: QueryOutcome, fmt: ox.RdfFormat) -> set:
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(outcome.body, format=fmt)}
+
+
+def _select_rows(outcome: QueryOutcome, name: str) -> list[dict[str, str]]:
+    """Parse a SELECT result independently of pyoxigraph where the standard library can."""
+    if name == "json":
+        doc = json.loads(outcome.body)
+        return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
+    if name == "xml":
+        ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+        root = ET.fromstring(outcome.body)
+        return [
+            {b.get("name"): "".join(b.itertext()) for b in result.findall("r:binding", ns)}
+            for result in root.find("r:results", ns)
+        ]
+    if name == "csv":
+        reader = csv.DictReader(io.StringIO(outcome.body.decode("utf-8"), newline=""))
+        return [{k: v for k, v in row.items() if v} for row in reader]
+    parsed = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.TSV)
+    return [{str(v)[1:]: s[v].value for v in parsed.variables if s[v] is not None} for s in parsed]
+
+
+# ------------------------------------------------------------------------------------------
+# Results and formats
+
+
+@pytest.mark.parametrize(
+    ("accept", "format_name", "content_type", "parser"),
+    [
+        (None, None, "application/sparql-results+json; charset=utf-8", "json"),
+        ("application/sparql-results+xml", None, "application/sparql-results+xml", "xml"),
+        ("text/csv", None, "text/csv; charset=utf-8", "csv"),
+        ("text/tab-separated-values", None, "text/tab-separated-values; charset=utf-8", "tsv"),
+        ("text/csv", "json", "application/sparql-results+json; charset=utf-8", "json"),
+    ],
+)
+def test_select_in_each_format(pool, accept, format_name, content_type, parser):
+    query = f"SELECT ?s ?n WHERE {{ ?s <{EX}name> ?n }} ORDER BY ?n"
+    outcome = run(pool, query, accept=accept, format_name=format_name)
+    assert (outcome.kind, outcome.content_type, outcome.rows, outcome.truncated) == (
+        "solutions",
+        content_type,
+        6,
+        False,
+    )
+    rows = _select_rows(outcome, parser)
+    names = {r["n"] for r in rows}
+    assert names == {
+        "Alpha",
+        "Beta",
+        "anon",
+        "Delta",
+        "Epsilon",
+        'line one\nline "two"\ttab, comma',
+    }
+    assert {"s": f"{EX}a", "n": "Alpha"} in rows
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [(None, b'"boolean":true'), ("application/sparql-results+xml", b"<boolean>true</boolean>")],
+)
+def test_ask(pool, accept, expected):
+    outcome = run(pool, f"ASK {{ <{EX}a> ?p ?o }}", accept=accept)
+    assert outcome.kind == "boolean" and outcome.rows is None and expected in outcome.body
+
+
+def test_not_acceptable_lists_the_formats_offered(pool):
+    with pytest.raises(NotAcceptable) as info:
+        run(pool, "ASK {}", accept="text/csv")
+    assert "application/sparql-results+json" in info.value.message
+    assert "text/turtle" not in info.value.message
+    with pytest.raises(NotAcceptable, match="text/turtle"):
+        run(pool, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/sparql-results+json")
+
+
+GRAPH_FORMATS = [
+    ("text/turtle", ox.RdfFormat.TURTLE),
+    ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ("application/ld+json", ox.RdfFormat.JSON_LD),
+    ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ("application/n-quads", ox.RdfFormat.N_QUADS),
+    ("application/trig", ox.RdfFormat.TRIG),
+]
+
+
+@pytest.mark.parametrize(("accept", "fmt"), GRAPH_FORMATS)
+def test_construct_and_describe_in_each_format(pool, accept, fmt):
+    outcome = run(
+        pool, f"CONSTRUCT {{ ?s <{EX}n> ?n }} WHERE {{ ?s <{EX}name> ?n }}", accept=accept
+    )
+    assert outcome.kind == "graph" and outcome.content_type.startswith(accept)
+    assert outcome.rows == 6 and not outcome.truncated
+    names = {t[2].value for t in triples_of(outcome, fmt)}
+    assert {"Alpha", "Beta", "anon", "Delta"} <= names
+    described = run(pool, f"DESCRIBE <{EX}a>", accept=accept)
+    assert described.kind == "graph"
+    assert (
+        ox.NamedNode(f"{EX}a"),
+        ox.NamedNode(f"{EX}size"),
+        ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+    ) in triples_of(described, fmt)
+
+
+def test_syntax_error_has_line_and_column(pool):
+    with pytest.raises(QuerySyntaxError) as info:
+        run(pool, "SELECT *\nWHERE {\n  ?s ?p\n}")
+    assert "line 4, column" in info.value.message
+    assert "Traceback" not in info.value.message
+
+
+# ------------------------------------------------------------------------------------------
+# Dataset selection: graph names in the store, never fetched
+
+
+def _graph_values(pool, query: str, **job) -> set[str]:
+    outcome = run(pool, query, accept="application/sparql-results+json", **job)
+    return {r["v"] for r in _select_rows(outcome, "json")}
+
+
+UNION = (
+    f"SELECT ?v {{ {{ ?s <{EX}in> ?v }} "
+    f"UNION {{ GRAPH ?g {{ ?s <{EX}in> ?x }} BIND(STR(?g) AS ?v) }} }}"
+)
+
+
+def test_graph_selection_by_protocol_parameters(pool):
+    assert _graph_values(pool, UNION) == {
+        G1,
+        G2,
+    }  # named graphs only; the default graph has no ex:in
+    assert _graph_values(pool, UNION, default_graph_uris=(G1,)) == {"one"}
+    assert _graph_values(pool, UNION, named_graph_uris=(G2,)) == {G2}
+    assert _graph_values(pool, UNION, default_graph_uris=(G1, G2), named_graph_uris=(G1,)) == {
+        "one",
+        "two",
+        G1,
+    }
+
+
+def test_from_clauses_and_protocol_parameters_win(pool):
+    query = UNION.replace("SELECT ?v", f"SELECT ?v FROM <{G1}> FROM NAMED <{G2}>")
+    assert _graph_values(pool, query) == {"one", G2}
+    assert _graph_values(pool, query, default_graph_uris=(G2,)) == {"two"}
+    assert _graph_values(pool, query, named_graph_uris=(G1,)) == {G1}
+
+
+@contextmanager
+def http_listener() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every request it gets."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            body = (
+                b"<http://example.org/leak> <http://example.org/leak> <http://example.org/leak> .\n"
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/n-triples")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_from_and_graph_parameters_never_fetch(pool):
+    with http_listener() as (base, hits):
+        outcome = run(
+            pool,
+            f"SELECT * FROM <{base}/data.nt> FROM NAMED <{base}/named.nt> "
+            "{ { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+        )
+        assert outcome.rows == 0
+        outcome = run(
+            pool,
+            "CONSTRUCT WHERE { ?s ?p ?o }",
+            default_graph_uris=(f"{base}/d.nt",),
+            named_graph_uris=(f"{base}/n.nt",),
+        )
+        assert outcome.rows == 0
+        time.sleep(0.2)
+    assert hits == []
+
+
+# ------------------------------------------------------------------------------------------
+# Safety
+
+
+def test_service_refused(pool):
+    with pytest.raises(QueryRefused, match="SERVICE is not allowed"):
+        run(pool, "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    executor, _ = pool
+    with pytest.raises(QueryRefused):
+        executor.check("select * { ?s ?p ?o . service silent ?x { ?s ?p ?o } }")
+    assert run(pool, f"SELECT ?service {{ ?service <{EX}name> 'SERVICE' }}").rows == 0
+
+
+def test_service_cannot_reach_the_network_even_past_the_guard(pool):
+    """Defence in depth: a worker asked to run SERVICE past the guard has no network route."""
+    executor, loop = pool
+    if not executor.network_isolated:
+        pytest.skip("this kernel does not allow unprivileged network namespaces")
+    with http_listener() as (base, hits):
+        reply = loop(
+            executor._call(QueryJob(f"SELECT * {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}"))
+        )
+        time.sleep(0.2)
+    assert reply[0] == "error" and hits == []
+
+
+def _count(pool) -> int:
+    outcome = run(
+        pool,
+        "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+        accept="text/csv",
+    )
+    return int(outcome.body.decode().split()[-1])
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"INSERT DATA {{ <{EX}z> <{EX}name> 'Zeta' }}",
+        f"PREFIX ex: <{EX}>\nDELETE WHERE {{ ?s ex:name ?n }}",
+        "# comment\nBASE <http://x/> DROP ALL",
+        "CLEAR DEFAULT",
+        f"WITH <{G1}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+        "LOAD <http://127.0.0.1:9/data.ttl>",
+        "ASK {} ; DROP ALL",
+    ],
+)
+def test_update_forbidden_and_store_unchanged(pool, update):
+    before = _count(pool)
+    with pytest.raises(UpdateForbidden):
+        run(pool, update)
+    assert _count(pool) == before == 12
+
+
+def test_queries_reach_oxigraph_in_a_worker_process(pool):
+    executor, loop = pool
+    info = loop(executor.worker_info())
+    assert info["pid"] in executor.worker_pids() and info["pid"] != os.getpid()
+    assert info["rdflib_sparql_loaded"] is False
+    # RDF 1.2 triple terms: Oxigraph evaluates them; rdflib's SPARQL engine cannot parse them.
+    outcome = run(
+        pool,
+        "SELECT (isTRIPLE(<<( <http://a> <http://b> <http://c> )>>) AS ?t) {}",
+        accept="text/csv",
+    )
+    assert outcome.body.split() == [b"t", b"true"]
+
+
+# ------------------------------------------------------------------------------------------
+# Caps
+
+
+def test_row_cap_truncates_to_a_valid_document(data_dir):
+    with started(data_dir, max_result_rows=2, query_workers=1) as pair:
+        for accept, parser in [
+            (None, "json"),
+            ("application/sparql-results+xml", "xml"),
+            ("text/csv", "csv"),
+            ("text/tab-separated-values", "tsv"),
+        ]:
+            outcome = run(pair, f"SELECT * {{ ?s <{EX}name> ?n }}", accept=accept)
+            assert (outcome.rows, outcome.truncated) == (2, True)
+            assert len(_select_rows(outcome, parser)) == 2
+        exact = run(pair, f"SELECT * {{ <{EX}a> ?p ?o }} LIMIT 2")
+        assert (exact.rows, exact.truncated) == (2, False)
+        for accept, fmt in GRAPH_FORMATS:
+            outcome = run(pair, "CONSTRUCT WHERE { ?s ?p ?o }", accept=accept)
+            assert (outcome.rows, outcome.truncated) == (2, True)
+            assert len(triples_of(outcome, fmt)) == 2
+
+
+def test_byte_cap_cuts_at_a_row_boundary(tmp_path):
+    lines = [f'<{EX}s{i}> <{EX}label> "{"x" * 40} {i}" .' for i in range(200)]
+    (tmp_path / "big.nt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with started(tmp_path, max_result_bytes=2048, query_workers=1) as pair:
+        for accept in ("application/sparql-results+xml", "text/csv"):
+            outcome = run(pair, "SELECT * { ?s ?p ?o }", accept=accept)
+            assert outcome.truncated and 0 < outcome.rows < 200 and len(outcome.body) <= 2048
+            assert len(_select_rows(outcome, "xml" if "xml" in accept else "csv")) == outcome.rows
+        outcome = run(pair, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/rdf+xml")
+        assert outcome.truncated and len(outcome.body) <= 2048
+        assert len(triples_of(outcome, ox.RdfFormat.RDF_XML)) == outcome.rows
+
+
+# ------------------------------------------------------------------------------------------
+# Timeouts, crashes and a busy pool
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_timeout_kills_the_worker_while_others_answer(data_dir):
+    with started(data_dir, query_timeout=1, query_workers=2) as (executor, loop):
+        pids_before = executor.worker_pids()
+
+        async def scenario():
+            start = time.monotonic()
+            burn = asyncio.ensure_future(executor.run(QueryJob(BURN)))
+            await asyncio.sleep(0.2)
+            point = await executor.run(QueryJob(POINT))
+            point_done = time.monotonic() - start
+            with pytest.raises(QueryTimeout, match="1 s limit"):
+                await burn
+            return point, point_done, time.monotonic() - start
+
+        point, point_done, burn_done = loop(scenario())
+        assert point.rows == 1 and point_done < 0.6 < burn_done
+        assert 0.9 < burn_done < 3
+        killed = set(pids_before) - set(executor.worker_pids())
+        assert len(killed) == 1
+        time.sleep(0.1)
+        assert _gone(killed.pop())
+        assert run((executor, loop), POINT).rows == 1
+        deadline = time.monotonic() + 2
+        while len(executor.worker_pids()) < 2 and time.monotonic() < deadline:
+            loop(asyncio.sleep(0.02))
+        assert len(executor.worker_pids()) == 2
+
+
+def test_cancelled_query_stops_its_worker(data_dir):
+    with started(data_dir, query_timeout=20, query_workers=1) as (executor, loop):
+        [pid] = executor.worker_pids()
+
+        async def scenario():
+            task = asyncio.ensure_future(executor.run(QueryJob(BURN)))
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        loop(scenario())
+        time.sleep(0.1)
+        assert _gone(pid)
+        assert run((executor, loop), POINT).rows == 1
+
+
+def test_busy_pool_has_a_bounded_queue(data_dir):
+    with started(data_dir, query_timeout=1, query_workers=1) as (executor, loop):
+        executor._max_waiting = 1
+
+        async def scenario():
+            burn = asyncio.ensure_future(executor.run(QueryJob(BURN)))
+            await asyncio.sleep(0.1)
+            waiting = asyncio.ensure_future(executor.run(QueryJob(POINT)))
+            await asyncio.sleep(0.05)
+            with pytest.raises(Overloaded):
+                await executor.run(QueryJob(POINT))
+            with pytest.raises(QueryTimeout):
+                await burn
+            return await waiting
+
+        assert loop(scenario()).rows == 1
+
+
+def test_worker_crash_is_reported_and_replaced(pool):
+    executor, loop = pool
+    # Past the guard, 10,000 nested groups overflow the parser's stack: the worker dies.
+    deep = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
+    with pytest.raises(WorkerFailed, match="replaced"):
+        loop(executor._call(QueryJob(deep)))
+    assert run(pool, POINT).rows == 1
+
+
+def test_worker_killed_while_idle_is_replaced(pool):
+    executor, loop = pool
+    for pid in executor.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert run(pool, POINT).rows == 1
+    assert run(pool, POINT).rows == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile queries: 4xx or the timeout, never a hang or a crash
+
+
+def test_deep_nesting_refused(pool):
+    with pytest.raises(QueryRefused, match="nested too deeply"):
+        run(pool, "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000)
+    with pytest.raises(QueryRefused, match="nested too deeply"):
+        run(pool, "SELECT * { FILTER(" + "!" * 10_000 + "true) }")
+    assert run(pool, "SELECT * WHERE " + "{" * 50 + "}" * 50).rows == 1
+
+
+def test_lone_surrogates_are_a_syntax_error(pool):
+    with pytest.raises(QuerySyntaxError, match="not valid Unicode"):
+        run(pool, 'SELECT * { ?s ?p "\udc80" }')
+    assert run(pool, POINT).rows == 1
+
+
+def test_catastrophic_regex_is_linear(pool):
+    subject = "a" * 5000 + "!"
+    start = time.monotonic()
+    outcome = run(pool, f'ASK {{ FILTER(REGEX("{subject}", "^(a+)+$")) }}')
+    assert b"false" in outcome.body and time.monotonic() - start < 1
