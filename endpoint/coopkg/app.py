@@ -42,7 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/api",
         redoc_url=None,
     )
-    from . import sparql  # routers are imported here so each module stays importable on its own
+    from . import sparql, ui  # routers are imported here so each module stays importable on its own
 
     app.include_router(sparql.router)
+    ui.install(app)  # the query editor: /, /query, /static/..., and HTML on /sparql
     return app

@@ -1,0 +1,92 @@
+// The coops4dev query page: YASGUI pointed at this server's /sparql, with the example queries as
+// tabs. Its settings come from the JSON island the server renders (#coopkg-ui-config); nothing here
+// talks to any host but this one.
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("coopkg-ui-config").textContent);
+  // YASGUI needs an absolute URL; resolving the server's relative path against the page keeps
+  // the page working behind any host name or path prefix.
+  var endpoint = new URL(config.endpoint, document.baseURI).href;
+  var OFFERED_KEY = "coopkg-ui.examples-offered";
+
+  // Offline: keep only the completers that need no network. The "class" and "property" completers
+  // ask the LOV web service; prefixes come from the list bundled in YASQE (prefixCcApi stays null).
+  var completers = window.Yasgui.Yasqe.defaults.autocompleters;
+  completers.splice(0, completers.length, "variables", "prefixes");
+
+  var yasgui = new window.Yasgui(document.getElementById("yasgui"), {
+    persistenceId: "coopkg-ui",
+    copyEndpointOnNewTab: false,
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    endpointCatalogueOptions: {
+      getData: function () {
+        return [{ endpoint: endpoint }];
+      },
+      keys: [],
+    },
+    yasqe: { value: config.defaultQuery, prefixCcApi: null, createShortLink: undefined },
+    yasr: { prefixes: config.prefixes },
+  });
+  window.coopkgYasgui = yasgui;
+
+  function tabId(example) {
+    return "example-" + example.slug;
+  }
+
+  function tabName(example) {
+    var title = example.title;
+    return title.length > 40 ? title.slice(0, 39).trimEnd() + "\u2026" : title;
+  }
+
+  function openExample(example, setActive) {
+    var id = tabId(example);
+    if (yasgui.persistentConfig.getTab(id)) {
+      if (setActive) yasgui.selectTabId(id);
+      return yasgui.getTab(id);
+    }
+    return yasgui.addTab(setActive, {
+      id: id,
+      name: tabName(example),
+      yasqe: { value: example.query },
+      requestConfig: { endpoint: endpoint },
+    });
+  }
+
+  // Each example is offered as a tab once (again when its text changes); a tab the reader closed
+  // stays closed until they reopen it from the list of examples.
+  function readOffered() {
+    try {
+      return JSON.parse(window.localStorage.getItem(OFFERED_KEY)) || {};
+    } catch (error) {
+      return {};
+    }
+  }
+  var offered = readOffered();
+  config.examples.forEach(function (example) {
+    if (offered[example.slug] !== example.query) {
+      openExample(example, false);
+      offered[example.slug] = example.query;
+    }
+  });
+  try {
+    window.localStorage.setItem(OFFERED_KEY, JSON.stringify(offered));
+  } catch (error) {
+    // Storage full or disabled: the tabs are offered again next time, which is harmless.
+  }
+
+  var bySlug = {};
+  config.examples.forEach(function (example) {
+    bySlug[example.slug] = example;
+  });
+  document.querySelectorAll("button.example-open").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var example = bySlug[button.getAttribute("data-slug")];
+      if (!example) return;
+      var tab = openExample(example, true);
+      var editor = document.getElementById("editor");
+      editor.scrollIntoView({ block: "start" });
+      if (tab && tab.getYasqe && tab.getYasqe()) tab.getYasqe().focus();
+    });
+  });
+})();
