@@ -224,6 +224,24 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         expected = [[b["s"]["value"]] for b in select_result(server, query)]
         assert len(expected) == 3 and rows == expected
 
+        # Completion offers the graph's own classes, asked of this server (not of the web).
+        classes = sorted(
+            b["c"]["value"] for b in select_result(server, "SELECT DISTINCT ?c WHERE { [] a ?c }")
+            if b["c"]["value"].startswith(ui.PREFIXES["coop"])
+        )
+        assert classes, "the graph has instances of coop: classes"
+        local_name = classes[0].removeprefix(ui.PREFIXES["coop"])
+        page.locator(f'[id="{first_tab}"] .CodeMirror').click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(
+            f"PREFIX coop: <{ui.PREFIXES['coop']}>\nSELECT * WHERE {{ ?x a coop:{local_name[:3]}"
+        )
+        page.keyboard.press("Control+Space")
+        hints = page.locator(".CodeMirror-hints li")
+        hints.first.wait_for()
+        assert f"coop:{local_name}" in hints.all_inner_texts()
+        page.keyboard.press("Escape")
+
         # An example tab runs as it stands; its table matches the endpoint's own answer.
         example = next(e for e in examples if e.kind == "SELECT"
                        and select_result(server, e.query))

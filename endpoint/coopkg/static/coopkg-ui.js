@@ -10,10 +10,47 @@
   var endpoint = new URL(config.endpoint, document.baseURI).href;
   var OFFERED_KEY = "coopkg-ui.examples-offered";
 
-  // Offline: keep only the completers that need no network. The "class" and "property" completers
-  // ask the LOV web service; prefixes come from the list bundled in YASQE (prefixCcApi stays null).
-  var completers = window.Yasgui.Yasqe.defaults.autocompleters;
-  completers.splice(0, completers.length, "variables", "prefixes");
+  // Offline completion. YASQE's own "class" and "property" completers ask the LOV web service;
+  // their forks below ask this server instead, once per page, for the classes and properties the
+  // graph uses. Prefixes come from the list bundled in YASQE (prefixCcApi stays null).
+  var Yasqe = window.Yasgui.Yasqe;
+  var termQueries = {
+    "local-class": "SELECT DISTINCT ?term WHERE { [] a ?term } LIMIT 5000",
+    "local-property": "SELECT DISTINCT ?term WHERE { [] ?term [] } LIMIT 5000",
+  };
+  var termLists = {};
+  function localTerms(name) {
+    if (!termLists[name]) {
+      termLists[name] = fetch(endpoint, {
+        method: "POST",
+        headers: { Accept: "application/sparql-results+json" },
+        body: new URLSearchParams({ query: termQueries[name] }),
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : { results: { bindings: [] } };
+        })
+        .then(function (data) {
+          return data.results.bindings.map(function (binding) {
+            return binding.term.value;
+          });
+        })
+        .catch(function () {
+          return [];
+        });
+    }
+    return termLists[name];
+  }
+  [["class", "local-class"], ["property", "local-property"]].forEach(function (pair) {
+    Yasqe.forkAutocompleter(pair[0], {
+      name: pair[1],
+      bulk: true,
+      get: function () {
+        return localTerms(pair[1]);
+      },
+    }, false);
+  });
+  var completers = Yasqe.defaults.autocompleters;
+  completers.splice(0, completers.length, "variables", "prefixes", "local-class", "local-property");
 
   var yasgui = new window.Yasgui(document.getElementById("yasgui"), {
     persistenceId: "coopkg-ui",
