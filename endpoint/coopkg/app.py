@@ -45,5 +45,6 @@ def create_app(settings: Settings) -> FastAPI:
     from . import sparql, ui  # routers are imported here so each module stays importable on its own
 
     app.include_router(sparql.router)
+    app.add_exception_handler(Exception, sparql.internal_error)  # a clean 500, never a trace
     ui.install(app)  # the query editor: /, /query, /static/..., and HTML on /sparql
     return app

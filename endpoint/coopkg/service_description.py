@@ -1,0 +1,197 @@
+"""The SPARQL 1.1 Service Description of the endpoint, served on `GET /sparql` without a query.
+
+What it says (https://www.w3.org/TR/sparql11-service-description/):
+
+- `sd:endpoint`: the URL the client asked (scheme, host and path of the request), so the
+  description matches whatever name the server is reached by;
+- `sd:supportedLanguage sd:SPARQL11Query` only: the endpoint is read-only, SPARQL Update gets 403;
+- `sd:resultFormat`: every format `coopkg.negotiation` can produce, by its W3C formats IRI;
+- `sd:feature`: none of the five the vocabulary defines is claimed. `sd:BasicFederatedQuery` is
+  false by design (SERVICE is refused), `sd:DereferencesURIs` too (FROM never fetches), the default
+  graph is not the union of the named graphs (no `sd:UnionDefaultGraph`), no dataset is required
+  and empty graphs are not kept;
+- `sd:defaultEntailmentRegime` simple entailment;
+- `sd:defaultDataset`: the default graph and each named graph with its size (`void:triples`);
+- the example queries of `queries/`, in the SIB sparql-examples convention
+  (https://github.com/sib-swiss/sparql-examples): each one a `sh:SPARQLExecutable` with its text in
+  `sh:select` / `sh:ask` / `sh:construct` / `spex:describe`, `rdfs:label`, `rdfs:comment`,
+  `schema:keywords` and `schema:target` the endpoint. Their IRIs are
+  `<base IRI>.well-known/sparql-examples/<slug>`.
+
+The triples are built with pyoxigraph and serialised by it; the router caches the bytes, so this
+runs once per endpoint URL and format, never per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from . import __version__
+from .negotiation import FORMATS, ResultFormat, choose_format
+
+__all__ = [
+    "SD",
+    "ServiceFacts",
+    "describe",
+    "format_iri",
+    "render",
+    "sd_format",
+]
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_VOID = "http://rdfs.org/ns/void#"
+_DCTERMS = "http://purl.org/dc/terms/"
+_SH = "http://www.w3.org/ns/shacl#"
+_SPEX = "https://purl.expasy.org/sparql-examples/ontology#"
+_SCHEMA = "https://schema.org/"
+_FORMATS_NS = "http://www.w3.org/ns/formats/"
+_ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
+
+PREFIXES = {
+    "sd": SD,
+    "rdfs": _RDFS,
+    "xsd": _XSD,
+    "void": _VOID,
+    "dcterms": _DCTERMS,
+    "sh": _SH,
+    "spex": _SPEX,
+    "schema": _SCHEMA,
+    "formats": _FORMATS_NS,
+}
+
+# W3C "Unique URIs for file formats" (https://www.w3.org/ns/formats/), by media type.
+_FORMAT_IRIS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON",
+    "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV",
+    "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/n-quads": "N-Quads",
+    "application/trig": "TriG",
+}
+
+# Query form -> (property holding the text, specific class or None), SIB convention.
+_EXAMPLE_FORMS = {
+    "SELECT": (_SH + "select", _SH + "SPARQLSelectExecutable"),
+    "ASK": (_SH + "ask", _SH + "SPARQLAskExecutable"),
+    "CONSTRUCT": (_SH + "construct", _SH + "SPARQLConstructExecutable"),
+    "DESCRIBE": (_SPEX + "describe", None),
+}
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What the description states besides the endpoint URL."""
+
+    base_iri: str
+    named_graphs: tuple[str, ...] = ()
+    # Triples per graph, None for the default graph; empty when they could not be counted.
+    graph_sizes: Mapping[str | None, int] | None = None
+    examples: tuple = ()  # coopkg.catalogue.ExampleQuery (duck-typed: slug, title, description…)
+
+
+def format_iri(media_type: str) -> str:
+    return _FORMATS_NS + _FORMAT_IRIS[media_type]
+
+
+def sd_format(accept: str | None, format_name: str | None = None) -> ResultFormat | None:
+    """The RDF format to describe the service in (Turtle for `*/*`); None: 406."""
+    return choose_format(accept, "graph", format_name)
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _count(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_n(_XSD + "integer"))
+
+
+def _en(text: str) -> ox.Literal:
+    return ox.Literal(text, language="en")
+
+
+def describe(endpoint_url: str, facts: ServiceFacts) -> list[ox.Triple]:
+    """The description's triples, with `endpoint_url` as the service and its endpoint."""
+    return list(_triples(endpoint_url, facts))
+
+
+def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
+    a = _n(_RDF + "type")
+    service = _n(endpoint_url)
+    yield ox.Triple(service, a, _n(SD + "Service"))
+    yield ox.Triple(service, _n(SD + "endpoint"), service)
+    yield ox.Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query"))
+    for fmt in FORMATS:
+        yield ox.Triple(service, _n(SD + "resultFormat"), _n(format_iri(fmt.media_type)))
+    yield ox.Triple(service, _n(SD + "defaultEntailmentRegime"), _n(_ENTAILMENT_SIMPLE))
+    yield ox.Triple(
+        service, _n(_DCTERMS + "title"), _en("coops4dev knowledge graph: SPARQL endpoint")
+    )
+    yield ox.Triple(
+        service,
+        _n(_RDFS + "comment"),
+        _en(
+            "Read-only SPARQL 1.1 Query endpoint over the coops4dev knowledge graph of the "
+            "international cooperative movement. SERVICE is refused and FROM never fetches; "
+            f"served by coopkg {__version__}."
+        ),
+    )
+
+    sizes = facts.graph_sizes or {}
+    dataset = ox.BlankNode("dataset")
+    yield ox.Triple(service, _n(SD + "defaultDataset"), dataset)
+    yield ox.Triple(dataset, a, _n(SD + "Dataset"))
+    default_graph = ox.BlankNode("defaultGraph")
+    yield ox.Triple(dataset, _n(SD + "defaultGraph"), default_graph)
+    yield ox.Triple(default_graph, a, _n(SD + "Graph"))
+    if None in sizes:
+        yield ox.Triple(default_graph, _n(_VOID + "triples"), _count(sizes[None]))
+    for index, name in enumerate(facts.named_graphs):
+        named = ox.BlankNode(f"namedGraph{index}")
+        graph = ox.BlankNode(f"graph{index}")
+        yield ox.Triple(dataset, _n(SD + "namedGraph"), named)
+        yield ox.Triple(named, a, _n(SD + "NamedGraph"))
+        yield ox.Triple(named, _n(SD + "name"), _n(name))
+        yield ox.Triple(named, _n(SD + "graph"), graph)
+        yield ox.Triple(graph, a, _n(SD + "Graph"))
+        if name in sizes:
+            yield ox.Triple(graph, _n(_VOID + "triples"), _count(sizes[name]))
+
+    yield from _example_triples(service, facts.base_iri, facts.examples)
+
+
+def _example_triples(
+    service: ox.NamedNode, base_iri: str, examples: Iterable
+) -> Iterator[ox.Triple]:
+    a = _n(_RDF + "type")
+    base = base_iri if base_iri.endswith(("/", "#")) else base_iri + "/"
+    for example in examples:
+        kind = str(getattr(example, "kind", "SELECT")).upper()
+        text_property, specific_class = _EXAMPLE_FORMS.get(kind, _EXAMPLE_FORMS["SELECT"])
+        node = _n(f"{base}.well-known/sparql-examples/{example.slug}")
+        yield ox.Triple(node, a, _n(_SH + "SPARQLExecutable"))
+        if specific_class:
+            yield ox.Triple(node, a, _n(specific_class))
+        yield ox.Triple(node, _n(_RDFS + "label"), _en(example.title))
+        yield ox.Triple(node, _n(_RDFS + "comment"), _en(example.description))
+        yield ox.Triple(node, _n(text_property), ox.Literal(example.query))
+        yield ox.Triple(node, _n(_SCHEMA + "target"), service)
+        for tag in getattr(example, "tags", ()):
+            yield ox.Triple(node, _n(_SCHEMA + "keywords"), ox.Literal(tag))
+
+
+def render(triples: list[ox.Triple], fmt: ResultFormat) -> bytes:
+    """Serialise with pyoxigraph; prefixes where the format has them."""
+    if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)
+    return ox.serialize(triples, format=fmt.oxigraph)
