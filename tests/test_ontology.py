@@ -377,9 +377,9 @@ def test_the_seed_structure_counts(data: Graph) -> None:
     assert count(COOP.CooperativeValue) == 6
     assert count(COOP.EthicalValue) == 4
     notations = sorted(
-        str(data.value(p, SKOS.notation)) for p in data.subjects(RDF.type, COOP.Principle)
+        int(data.value(p, SKOS.notation)) for p in data.subjects(RDF.type, COOP.Principle)
     )
-    assert notations == [str(n) for n in range(1, 8)]
+    assert notations == list(range(1, 8))
 
 
 def test_disagreeing_member_figures_all_stand_with_their_sources(data: Graph) -> None:
