@@ -1,4 +1,5 @@
-"""The application factory: FastAPI composes one router per concern around a shared query executor."""
+"""The application factory: FastAPI composes one router per concern around a shared query
+executor."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="COOPKG_", frozen=True)
 
-    # What to serve. Empty: the checkout's (or package's) ontology/ and data/, shapes in a named graph.
+    # What to serve. Empty: the checkout's (or package's) ontology/ and data/, shapes in a named
+    # graph.
     graph_paths: tuple[Path, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,5 +1,5 @@
-"""HTTP content negotiation for SPARQL results: Accept headers with q-values and wildcards, mapped to
-the result formats Oxigraph serialises natively."""
+"""HTTP content negotiation for SPARQL results: Accept headers with q-values and wildcards, mapped
+to the result formats Oxigraph serialises natively."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ FORMATS: tuple[ResultFormat, ...] = (
     ResultFormat("application/sparql-results+json", "json", _TABLE, ox.QueryResultsFormat.JSON),
     ResultFormat("application/sparql-results+xml", "xml", _TABLE, ox.QueryResultsFormat.XML),
     ResultFormat("text/csv", "csv", frozenset({"solutions"}), ox.QueryResultsFormat.CSV),
-    ResultFormat("text/tab-separated-values", "tsv", frozenset({"solutions"}), ox.QueryResultsFormat.TSV),
+    ResultFormat(
+        "text/tab-separated-values", "tsv", frozenset({"solutions"}), ox.QueryResultsFormat.TSV
+    ),
     ResultFormat("text/turtle", "turtle", _GRAPH, ox.RdfFormat.TURTLE),
     ResultFormat("application/n-triples", "nt", _GRAPH, ox.RdfFormat.N_TRIPLES),
     ResultFormat("application/ld+json", "json-ld", _GRAPH, ox.RdfFormat.JSON_LD),
@@ -58,6 +60,27 @@ _ALIASES = {
     "text/x-nquads": "application/n-quads",
     "application/x-trig": "application/trig",
     "text/tsv": "text/tab-separated-values",
+}
+
+
+# Values of the `format` parameter (as browsers, SPARQLWrapper and other clients send it) that
+# name a different format by result kind: `format=json` on a CONSTRUCT means JSON-LD, `xml` RDF/XML.
+_SOLUTIONS_JSON = "application/sparql-results+json"
+_SOLUTIONS_XML = "application/sparql-results+xml"
+_FORMAT_NAMES: dict[str, dict[str, str]] = {
+    "json": {"solutions": _SOLUTIONS_JSON, "boolean": _SOLUTIONS_JSON,
+             "graph": "application/ld+json"},
+    "xml": {"solutions": _SOLUTIONS_XML, "boolean": _SOLUTIONS_XML, "graph": "application/rdf+xml"},
+    "rdf": {"graph": "application/rdf+xml"},
+    "rdf+xml": {"graph": "application/rdf+xml"},
+    "rdfxml": {"graph": "application/rdf+xml"},
+    "ttl": {"graph": "text/turtle"},
+    "n3": {"graph": "text/turtle"},
+    "ntriples": {"graph": "application/n-triples"},
+    "n-triples": {"graph": "application/n-triples"},
+    "jsonld": {"graph": "application/ld+json"},
+    "nq": {"graph": "application/n-quads"},
+    "n-quads": {"graph": "application/n-quads"},
 }
 
 
@@ -95,16 +118,21 @@ def _matches(media_range: str, media_type: str) -> bool:
     return _ALIASES.get(media_range, media_range) == media_type
 
 
-def choose_format(accept: str | None, kind: ResultKind, name: str | None = None) -> ResultFormat | None:
+def choose_format(
+    accept: str | None, kind: ResultKind, name: str | None = None
+) -> ResultFormat | None:
     """The best format for a result of `kind`, or None when nothing acceptable exists (406).
-    `name` (the `format` request parameter) wins over the Accept header when given."""
+    `name` (the `format` request parameter) wins over the Accept header when given: a short name
+    (`json`, `csv`, `turtle`, …) or a media type; several, comma-separated, are tried in order
+    (SPARQLWrapper sends `format=tsv&format=text/tab-separated-values`)."""
     candidates = [f for f in FORMATS if kind in f.kinds]
     if name:
-        wanted = name.strip().lower()
-        wanted = _ALIASES.get(wanted, wanted)
-        for fmt in candidates:
-            if wanted in (fmt.name, fmt.media_type):
-                return fmt
+        for value in name.split(","):
+            wanted = value.strip().lower()
+            wanted = _FORMAT_NAMES.get(wanted, {}).get(kind) or _ALIASES.get(wanted, wanted)
+            for fmt in candidates:
+                if wanted in (fmt.name, fmt.media_type):
+                    return fmt
         return None
     ranges = parse_accept(accept)
     # q=0 excludes a type even when a wildcard admits it.

@@ -244,6 +244,14 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _format_names(params: list[tuple[str, str]]) -> str | None:
+    """The `format` parameters, comma-joined for choose_format to try in order (SPARQLWrapper
+    sends two: `format=tsv&format=text/tab-separated-values`); `output` and `results`, which some
+    clients send with the same value, are ignored."""
+    names = [v.strip() for k, v in params if k == "format" and v.strip()]
+    return ",".join(names) if names else None
+
+
 def _graph_iris(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
     iris = tuple(v for k, v in params if k == name)
     for iri in iris:
@@ -423,7 +431,7 @@ class SparqlEndpoint:
         job = QueryJob(
             query,
             headers.accept,
-            _single(params, "format"),
+            _format_names(params),
             _graph_iris(params, "default-graph-uri"),
             _graph_iris(params, "named-graph-uri"),
         )
@@ -475,7 +483,7 @@ class SparqlEndpoint:
     async def _describe(
         self, scope: dict, receive: Callable, state: _State, params: list, headers: _Headers
     ) -> _Reply | Response:
-        format_name = _single(params, "format")
+        format_name = _format_names(params)
         app_state = scope["app"].state
         ui_page = getattr(app_state, "ui_page", None)
         # Agreed with coopkg.ui: `app.state.ui_page(request)` returns (or awaits to) a Response.
