@@ -136,14 +136,17 @@ class _ParsedFile:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return lines
+        indented: dict[Node, int] = {}  # may be an object continuing a list: used as fallback
         for number, line in enumerate(text.splitlines(), start=1):
             match = _SUBJECT_TOKEN.match(line)
             if not match:
                 continue
             node = self._expand(match.group(1))
-            if node is not None and node in self.subjects and node not in lines:
-                lines[node] = number
-        return lines
+            if node is None or node not in self.subjects:
+                continue
+            found = indented if line[:1].isspace() else lines
+            found.setdefault(node, number)
+        return {**indented, **lines}
 
     def _expand(self, token: str) -> URIRef | None:
         if token.startswith("<"):
@@ -386,10 +389,14 @@ def validate(inputs: Inputs) -> ValidationResult:
         allow_warnings=True,
         allow_infos=True,
     )
-    for prefix, namespace in inputs.shapes.namespaces():
-        report.bind(prefix, namespace, override=False)
+    for graph in (inputs.shapes, inputs.data):
+        for prefix, namespace in graph.namespaces():
+            report.bind(prefix, namespace, override=False)
+    # Top-level results only: those nested under sh:detail (from sh:node, sh:or...) explain them.
     results = [
-        _result(inputs, report, node) for node in report.subjects(RDF.type, SH.ValidationResult)
+        _result(inputs, report, node)
+        for top in report.subjects(RDF.type, SH.ValidationReport)
+        for node in report.objects(top, SH.result)
     ]
     results.sort(key=_sort_key)
     return ValidationResult(
@@ -498,7 +505,7 @@ def _plural(count: int, word: str) -> str:
 
 def write_text(result: ValidationResult, inputs: Inputs, out: TextIO, strict: bool) -> None:
     """Results grouped by file, then by resource; then one summary line."""
-    graph = inputs.data
+    graph = result.report
     by_file: dict[str, dict[Node, list[Result]]] = defaultdict(lambda: defaultdict(list))
     for r in result.results:
         by_file[_display(r.location.file) if r.location else "(not located)"][r.focus].append(r)
@@ -563,7 +570,7 @@ def write_json(result: ValidationResult, inputs: Inputs, out: TextIO, strict: bo
         "seconds": round(result.seconds, 3),
         "violations": len(result.violations),
         "warnings": len(result.warnings),
-        "results": [r.as_json(inputs.data) for r in result.results],
+        "results": [r.as_json(result.report) for r in result.results],
     }
     json.dump(document, out, ensure_ascii=False, indent=2)
     out.write("\n")
