@@ -220,10 +220,26 @@ def _write_expected(entry: ExampleQuery) -> Path:
             graph.bind(prefix, ns, override=True)
         target.write_text(graph.serialize(format="turtle"), encoding="utf-8")
     else:
-        raw = result.serialize(format=ox.QueryResultsFormat.JSON)
-        data = json.loads(raw)
-        target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        data = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+        target.write_text(_readable_json(data), encoding="utf-8")
     return target
+
+
+def _readable_json(data: dict) -> str:
+    """SPARQL JSON results with one solution per line, so that a reviewer reads them as a table
+    and a diff shows the rows that changed."""
+    import json
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    if "boolean" in data:
+        return '{\n  "head": {},\n  "boolean": ' + dump(data["boolean"]) + "\n}\n"
+    rows = data["results"]["bindings"]
+    lines = ['{', '  "head": ' + dump(data["head"]) + ",", '  "results": {"bindings": [']
+    lines += ["    " + dump(row) + ("," if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
+    lines += ["  ]}", "}"]
+    return "\n".join(lines) + "\n"
 
 
 _PREFIXES = {
