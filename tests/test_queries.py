@@ -174,6 +174,13 @@ def test_titles_are_unique() -> None:
     assert not [t for t, n in titles.items() if n > 1], "two queries share a title"
 
 
+def test_select_queries_are_ordered() -> None:
+    """Rows come back in a stated order, so expected results compare in order and the UI shows
+    the same table every time."""
+    unordered = [e.path.name for e in CATALOGUE if e.kind == "SELECT" and not e.ordered]
+    assert not unordered, f"SELECT queries without ORDER BY: {unordered}"
+
+
 def test_every_query_has_its_expected_result() -> None:
     missing = [e.path.name for e in CATALOGUE if e.expected_path is None]
     assert not missing, f"queries without an expected result: {missing}"
