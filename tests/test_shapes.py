@@ -191,12 +191,7 @@ def focus_nodes(shape: URIRef, data: Graph) -> set:
 
 def data_resources(shipped) -> set:
     data_dir = graph_dir("data").resolve()
-    return {
-        s
-        for f in shipped.files
-        if f.path.resolve().is_relative_to(data_dir)
-        for s in f.typed
-    }
+    return {s for f in shipped.files if f.path.resolve().is_relative_to(data_dir) for s in f.typed}
 
 
 def test_every_resource_in_the_data_is_checked_for_its_source(shipped):

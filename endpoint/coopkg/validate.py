@@ -200,9 +200,15 @@ class Inputs:
         return Location(chosen.path, chosen.line_of(focus))
 
 
-def is_shapes_file(path: Path) -> bool:
-    """Shapes live under a folder named `shapes`, or in a file named `*.shapes.ttl`."""
-    return "shapes" in path.parts[:-1] or path.name.endswith(".shapes.ttl")
+def is_shapes_file(path: Path, given: Path | None = None) -> bool:
+    """Shapes are the files found in a folder named `shapes` given on the command line, files
+    directly in a folder named `shapes`, and files named `*.shapes.ttl`. Only the given folder or
+    the file's own folder counts, so tests/fixtures/shapes/valid/base.ttl is data."""
+    return (
+        path.name.endswith(".shapes.ttl")
+        or path.parent.name == "shapes"
+        or (given is not None and given.is_dir() and given.resolve().name == "shapes")
+    )
 
 
 def default_paths(root: Path | None = None) -> list[Path]:
@@ -294,7 +300,7 @@ def load_inputs(paths: Iterable[Path]) -> Inputs:
             if path.resolve() in seen:
                 continue
             seen.add(path.resolve())
-            kind = "shapes" if is_shapes_file(path) else "data"
+            kind = "shapes" if is_shapes_file(path, given) else "data"
             parsed = _parse_file(path, kind, inputs.shapes if kind == "shapes" else inputs.data)
             if isinstance(parsed, InputProblem):
                 problems.append(parsed)
