@@ -324,3 +324,19 @@ def test_syntax_error_names_the_line_and_column(tmp_path: Path):
     (error,) = json.loads(done.stdout)["errors"]
     assert error["file"] == str(path) and error["line"] >= line_of(path, '"Test source@en ;')
     assert error["column"] is not None and error["message"]
+
+
+def test_unusable_shape_exits_2_without_a_traceback(tmp_path: Path):
+    shapes = tmp_path / "shapes"
+    shapes.mkdir()
+    (shapes / "broken.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix ex: <http://example.org/> .\n"
+        "ex:S a sh:NodeShape ; sh:targetClass <https://w3id.org/coops4dev/ontology#Region> ;"
+        " sh:property ex:S-p .\n"
+        'ex:S-p sh:path ex:p ; sh:minCount "one" .\n'
+    )
+    done = run_validate(ONTOLOGY, BASE, shapes)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "unusable shape: MinCountConstraintComponent" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("sh:minCount") == 1

@@ -12,6 +12,7 @@ Exit codes: 0 conforms; 1 violations (or warnings with `strict`); 2 input that c
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import time
@@ -272,9 +273,7 @@ def _parse_file(path: Path, kind: str, graph: Graph) -> _ParsedFile | InputProbl
 
 
 # pyoxigraph prefixes its messages with the position, which we give as file:line:column instead.
-_OX_POSITION = re.compile(
-    r"^Parser error (?:at line \d+ between columns \d+ and \d+|between .*?): "
-)
+_OX_POSITION = re.compile(r"^Parser error (?:at|between) line [^:]*: ")
 
 
 def _syntax_problem(path: Path, exc: SyntaxError) -> InputProblem:
@@ -384,17 +383,29 @@ class ValidationResult:
 
 def validate(inputs: Inputs) -> ValidationResult:
     """Validate the data graph against the shapes graph; no inference (see the module docstring)."""
-    from pyshacl import validate as shacl_validate  # imported here: parsing errors need no pySHACL
+    # Imported here: reporting a parse error needs no pySHACL.
+    from pyshacl import validate as shacl_validate
+    from pyshacl.errors import ReportableRuntimeError
 
     started = time.perf_counter()
-    _conforms, report, _text = shacl_validate(
-        inputs.data,
-        shacl_graph=inputs.shapes,
-        inference="none",
-        inplace=True,
-        allow_warnings=True,
-        allow_infos=True,
-    )
+    # pySHACL logs an unusable shape to stderr before raising; the error is reported once, below.
+    pyshacl_log = logging.getLogger("pyshacl-validate")
+    was_disabled, pyshacl_log.disabled = pyshacl_log.disabled, True
+    try:
+        _conforms, report, _text = shacl_validate(
+            inputs.data,
+            shacl_graph=inputs.shapes,
+            inference="none",
+            inplace=True,
+            allow_warnings=True,
+            allow_infos=True,
+        )
+    except ReportableRuntimeError as exc:  # a shape pySHACL cannot use, such as sh:minCount "x"
+        where = Path(", ".join(_display(p) for p in inputs.shapes_files) or "shapes")
+        message = " ".join(str(exc.args[0] if exc.args else exc).split())
+        raise InputError([InputProblem(where, f"unusable shape: {message}")]) from exc
+    finally:
+        pyshacl_log.disabled = was_disabled
     for graph in (inputs.shapes, inputs.data):
         for prefix, namespace in graph.namespaces():
             report.bind(prefix, namespace, override=False)
@@ -597,6 +608,7 @@ def validate_command(
     writer = _WRITERS[output_format]
     try:
         inputs = load_inputs(paths or default_paths())
+        result = validate(inputs)
     except InputError as exc:
         for problem in exc.problems:
             print(f"coopkg validate: {problem}", file=sys.stderr)
@@ -611,7 +623,6 @@ def validate_command(
             )
             sys.stdout.write("\n")
         return EXIT_UNREADABLE
-    result = validate(inputs)
     result.seconds = time.perf_counter() - started  # the figure a user waits for: parse + validate
     writer(result, inputs, sys.stdout, strict)
     if output_format != "text":
