@@ -72,8 +72,10 @@
   }
 
   function tabName(example) {
+    var number = example.slug.split("-")[0];
     var title = example.title;
-    return title.length > 40 ? title.slice(0, 39).trimEnd() + "\u2026" : title;
+    if (title.length > 32) title = title.slice(0, 31).trimEnd() + "\u2026";
+    return number + " \u00b7 " + title;
   }
 
   function openExample(example, setActive) {
@@ -112,6 +114,10 @@
     // Storage full or disabled: the tabs are offered again next time, which is harmless.
   }
 
+  // The tab row scrolls sideways: bring the active tab into view.
+  var activeTab = document.querySelector(".tabsList .tab.active");
+  if (activeTab) activeTab.scrollIntoView({ block: "nearest", inline: "nearest" });
+
   var bySlug = {};
   config.examples.forEach(function (example) {
     bySlug[example.slug] = example;
@@ -121,6 +127,8 @@
       var example = bySlug[button.getAttribute("data-slug")];
       if (!example) return;
       var tab = openExample(example, true);
+      var tabLink = document.getElementById("tab-" + tabId(example));
+      if (tabLink) tabLink.scrollIntoView({ block: "nearest", inline: "nearest" });
       var editor = document.getElementById("editor");
       editor.scrollIntoView({ block: "start" });
       if (tab && tab.getYasqe && tab.getYasqe()) tab.getYasqe().focus();
