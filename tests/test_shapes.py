@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from coopkg.resources import graph_dir
-from coopkg.validate import SHAPES_NS, load_inputs
+from coopkg.validate import SHAPES_NS, Inputs, load_inputs, validate
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH
@@ -203,3 +203,18 @@ def test_every_resource_in_the_data_is_checked_for_its_labels(shipped):
     xl_labels = set(shipped.data.subjects(RDF.type, SKOSXL.Label))
     unchecked = data_resources(shipped) - xl_labels - focus_nodes(LABELLED, shipped.data)
     assert not unchecked, f"add their classes to {LABELLED}'s targets: {sorted(unchecked)}"
+
+
+def test_owl_rl_closure_of_the_graph_still_conforms(shipped):
+    """What the OWL RL reasoning of a consumer adds must not break a rule (the issue asks for it):
+    inferred types widen the targets, inferred triples add values."""
+    import owlrl
+
+    closure = Graph()
+    closure += shipped.data
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    assert len(closure) > len(shipped.data)
+    result = validate(Inputs(data=closure, shapes=shipped.shapes))
+    assert not result.violations, "\n".join(
+        f"{r.focus} {r.shape} {r.component} {r.value}" for r in result.violations
+    )
