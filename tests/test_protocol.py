@@ -20,7 +20,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 from conftest import running_server
-from coopkg.sparql import internal_error
+from coopkg.config import Settings
+from coopkg.errors import Overloaded, QueryTimeout
+from coopkg.services import Services
+from coopkg.sparql import internal_error, router
+from coopkg.store import DatasetInfo
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -550,6 +554,31 @@ def test_the_service_description_counts_the_graphs(base: str) -> None:
     assert f"<{EX}graph/g1>" in text and f"<{EX}graph/g2>" in text
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_browser_gets_the_query_editor(base: str, method: str) -> None:
+    response = call(base, method, headers={"Accept": BROWSER})
+    assert response.status_code == 200 and media(response) == "text/html"
+    assert response.headers["vary"] == "Accept"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "accept,params,expected",
+    [
+        (BROWSER, {"format": "turtle"}, TTL),  # the editor's "service description" link
+        (BROWSER, {"query": SELECT_FEW}, SRX),  # a query typed into the address bar
+        ("*/*", {}, TTL),
+        ("application/rdf+xml", {}, "application/rdf+xml"),
+    ],
+)
+def test_what_a_description_request_gets(base, accept, params, expected) -> None:
+    response = call(base, params=params, headers={"Accept": accept})
+    assert response.status_code == 200 and media(response) == expected
+
+
 def test_the_service_description_is_406_when_no_rdf_is_acceptable(base: str) -> None:
     assert call(base, headers={"Accept": "image/png"}).status_code == 406
 
@@ -627,25 +656,33 @@ def test_an_unexpected_error_is_a_clean_500() -> None:
     assert headers["access-control-allow-origin"] == "*"
 
 
-def test_an_unexpected_error_inside_the_endpoint_is_a_clean_500() -> None:
-    from coopkg.config import Settings
-    from coopkg.services import Services
-    from coopkg.sparql import router
-    from coopkg.store import DatasetInfo
+@pytest.mark.parametrize(
+    "error,status,starts,retry_after",
+    [
+        (RuntimeError("secret detail"), 500, b"internal server error", None),
+        (Overloaded("all 2 query workers are busy"), 503, b"all 2 query workers", "2"),
+        (QueryTimeout("query exceeded the 1 s limit"), 503, b"query exceeded", None),
+    ],
+    ids=["unexpected", "overloaded", "timeout"],
+)
+def test_executor_failures_in_process(error, status, starts, retry_after) -> None:
+    """The endpoint alone (no server), over an executor that fails as told."""
 
-    class BrokenExecutor:
+    class FailingExecutor:
         async def run(self, job):
-            raise RuntimeError("secret detail")
+            raise error
 
     app = Starlette(routes=router.routes)
     app.state.services = Services(
-        settings=Settings(), executor=BrokenExecutor(),
+        settings=Settings(), executor=FailingExecutor(),
         dataset=DatasetInfo(files=(), etag="0" * 32, quads=0),
     )
-    status, _, body = asgi_get(app, "/sparql", "query=ASK%20%7B%7D")
-    assert status == 500
+    got, headers, body = asgi_get(app, "/sparql", f"query=ASK%20%7B%7D%20%23{uuid.uuid4()}")
+    assert got == status
+    assert body.startswith(starts)
     assert b"secret" not in body and b"Traceback" not in body
-    assert body.startswith(b"internal server error")
+    assert headers.get("retry-after") == retry_after
+    assert headers["access-control-allow-origin"] == "*"
 
 
 def test_no_answer_ever_carries_a_trace(base: str) -> None:

@@ -56,6 +56,7 @@ from starlette.routing import Route
 from . import service_description as sd
 from .errors import (
     NotAcceptable,
+    Overloaded,
     QueryRefused,
     QuerySyntaxError,
     ResultTooLarge,
@@ -100,6 +101,7 @@ _PREFLIGHT = [
 _COMMON = [*_CORS, (b"vary", b"Accept"), (b"x-content-type-options", b"nosniff")]
 _CACHE_CONTROL = (b"cache-control", f"public, max-age={MAX_AGE}".encode())
 _NO_STORE = (b"cache-control", b"no-store")
+_RETRY_LATER = [(b"retry-after", b"2")]  # all workers busy: a short wait is worth it
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
 
 
@@ -346,7 +348,8 @@ class SparqlEndpoint:
         except _Refusal as exc:
             reply = _error_reply(exc.status, exc.message, accept, exc.headers)
         except SparqlError as exc:
-            reply = _error_reply(exc.status, exc.message, accept)
+            extra = _RETRY_LATER if isinstance(exc, Overloaded) else None
+            reply = _error_reply(exc.status, exc.message, accept, extra)
         except Exception:
             log.exception("unexpected error answering %s %s", method, scope.get("path"))
             reply = _error_reply(
