@@ -422,6 +422,20 @@ def test_no_outbound_requests(base, recorder, query, status) -> None:
     assert hits == []
 
 
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("SELECT (STR(<x>) AS ?v) {}", "https://w3id.org/coops4dev/x"),
+        ("SELECT (STR(<id/a#b>) AS ?v) {}", "https://w3id.org/coops4dev/id/a#b"),
+        ("BASE <http://example.org/base/>\nSELECT (STR(<x>) AS ?v) {}",
+         "http://example.org/base/x"),
+    ],
+)
+def test_relative_iris_resolve_against_the_base_iri(base: str, query: str, expected: str) -> None:
+    response = call(base, params={"query": query}, headers={"Accept": SRJ})
+    assert response.json()["results"]["bindings"][0]["v"]["value"] == expected
+
+
 def test_a_catastrophic_regex_is_not_a_problem(base: str) -> None:
     query = 'ASK { FILTER(REGEX("' + "a" * 40 + '!", "^(a+)+$")) }'
     started = time.monotonic()
@@ -506,6 +520,13 @@ def test_etag_and_if_none_match(base: str) -> None:
     assert listed.status_code == 304
     stale = call(base, params=params, headers={"Accept": SRJ, "If-None-Match": '"stale"'})
     assert stale.status_code == 200 and stale.headers["etag"] == etag
+
+
+def test_if_none_match_star_does_not_hide_a_refusal(base: str) -> None:
+    star = {"If-None-Match": "*"}
+    assert call(base, params={"query": "DROP ALL"}, headers=star).status_code == 403
+    assert call(base, params={"query": "ASK {"}, headers=star).status_code == 400
+    assert call(base, params={"query": SELECT_FEW}, headers=star).status_code == 304
 
 
 def test_etag_depends_on_the_variant(base: str) -> None:

@@ -146,7 +146,10 @@ class _State:
         # Relative IRIs in a query resolve against the graph's base IRI (so `<id/…>` names an
         # instance). Oxigraph takes a base per query; the job carries none, so the query gets a
         # BASE line of its own, which a BASE in the query itself overrides.
-        self.base_line = f"BASE <{settings.base_iri}>\n"
+        try:
+            self.base_line = f"BASE <{ox.NamedNode(settings.base_iri).value}>\n"
+        except ValueError:
+            self.base_line = ""
         self.descriptions: dict[tuple[str, str], tuple[bytes, bytes]] = {}
         self.facts: sd.ServiceFacts | None = None
 
@@ -307,12 +310,13 @@ _TITLES = {
 }
 
 
-def _etag_matches(if_none_match: bytes | None, etag: bytes) -> bool:
-    """Weak comparison (RFC 9110, 13.1.2): `W/` is ignored on both sides."""
+def _etag_matches(if_none_match: bytes | None, etag: bytes, star: bool = True) -> bool:
+    """Weak comparison (RFC 9110, 13.1.2): `W/` is ignored on both sides. `*` matches any
+    representation, when `star` says there is one."""
     if not if_none_match:
         return False
     if if_none_match.strip() == b"*":
-        return True
+        return star
     opaque = etag[2:] if etag.startswith(b"W/") else etag
     for tag in if_none_match.split(b","):
         tag = tag.strip()
@@ -439,7 +443,9 @@ class SparqlEndpoint:
             _graph_iris(params, "named-graph-uri"),
         )
         etag = self._etag(state, job)
-        if _etag_matches(headers.if_none_match, etag):
+        # A tag the client holds came from a 200 for this very request: answer before any work.
+        # `*` only matches once we know there is a representation (not a 403 or 400).
+        if _etag_matches(headers.if_none_match, etag, star=False):
             return _not_modified(etag)
         cache = state.cache
         try:
@@ -453,6 +459,8 @@ class SparqlEndpoint:
             if shifted:  # point at the client's line, not at the one added above
                 raise QuerySyntaxError(_unshift(exc.message)) from None
             raise
+        if _etag_matches(headers.if_none_match, etag):
+            return _not_modified(etag)
         reply_headers = [
             (b"content-type", outcome.content_type.encode()),
             (b"content-length", str(len(outcome.body)).encode()),
