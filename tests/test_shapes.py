@@ -150,16 +150,18 @@ def test_node_shapes_are_iris_with_a_target_or_a_user():
     assert not problems, "\n".join(problems)
 
 
-def test_warnings_live_in_their_own_file():
+def test_every_rule_states_its_severity_and_warnings_live_in_their_own_file():
     problems = []
     for path in SHAPES_FILES:
         graph = shapes_graph(path)
-        for shape in property_shapes(graph) | node_shapes(graph):
+        expected = SH.Warning if path == WARNINGS_FILE else SH.Violation
+        for shape in property_shapes(graph):
+            if graph.value(shape, SH.severity) != expected:
+                problems.append(f"{path.name}: {shape} lacks sh:severity {expected.n3()}")
+        for shape in node_shapes(graph):
             severity = graph.value(shape, SH.severity)
-            if path == WARNINGS_FILE and severity != SH.Warning:
-                problems.append(f"{path.name}: {shape} is not sh:Warning")
-            if path != WARNINGS_FILE and severity not in (None, SH.Violation):
-                problems.append(f"{path.name}: {shape} has {severity}; warnings go in warnings.ttl")
+            if severity not in (None, expected):
+                problems.append(f"{path.name}: {shape} has {severity}, expected {expected}")
     assert not problems, "\n".join(problems)
 
 
