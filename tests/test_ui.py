@@ -204,6 +204,7 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         assert response is not None and response.status == 200
         assert page.title() == "SPARQL query editor · coops4dev knowledge graph"
         page.locator(".yasgui .tabsList").wait_for()
+        page.wait_for_load_state("networkidle")  # the completers' term lists have arrived
         # The header's links (service description, API docs) lead somewhere.
         for link in page.locator("header nav a").evaluate_all("links => links.map(a => a.href)"):
             assert httpx.get(link, timeout=10).status_code == 200, link
