@@ -44,7 +44,8 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote_from_bytes
 
 import pyoxigraph as ox
@@ -166,6 +167,14 @@ def _state(scope: dict) -> _State:
 # -- Parsing -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _parse_query_string(raw: bytes) -> tuple[tuple[str, str], ...]:
+    """The URL's parameters. Memoised: urllib's percent-decoding is pure Python and was half the
+    cost of a cached answer; repeated requests repeat their query string. At most 256 entries of
+    at most `max_url_bytes` each."""
+    return tuple(_parse_params(raw, "query string"))
+
+
 def _parse_params(raw: bytes, where: str) -> list[tuple[str, str]]:
     """URL-encoded parameters, decoded as UTF-8 strictly (400 otherwise)."""
     if not raw:
@@ -242,14 +251,14 @@ def _decode_utf8(body: bytes, what: str) -> str:
         ) from None
 
 
-def _single(params: list[tuple[str, str]], name: str) -> str | None:
+def _single(params: Sequence[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     if len(values) > 1:
         raise _Refusal(400, f"the {name!r} parameter is given {len(values)} times; give it once")
     return values[0] if values else None
 
 
-def _format_names(params: list[tuple[str, str]]) -> str | None:
+def _format_names(params: Sequence[tuple[str, str]]) -> str | None:
     """The `format` parameters, comma-joined for choose_format to try in order (SPARQLWrapper
     sends two: `format=tsv&format=text/tab-separated-values`); `output` and `results`, which some
     clients send with the same value, are ignored."""
@@ -257,7 +266,7 @@ def _format_names(params: list[tuple[str, str]]) -> str | None:
     return ",".join(names) if names else None
 
 
-def _graph_iris(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
+def _graph_iris(params: Sequence[tuple[str, str]], name: str) -> tuple[str, ...]:
     iris = tuple(v for k, v in params if k == name)
     for iri in iris:
         try:
@@ -378,7 +387,7 @@ class SparqlEndpoint:
                 "send long queries by POST",
             )
         if method in ("GET", "HEAD"):
-            params = _parse_params(query_string, "query string")
+            params = _parse_query_string(query_string)
             if any(k == "update" for k, _ in params):
                 raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
             query = _single(params, "query")
@@ -410,7 +419,7 @@ class SparqlEndpoint:
                 415, f"unsupported Content-Type {media or '(empty)'}; use {_FORM} or {_QUERY}"
             )
         _check_charset(media, charset)
-        params = _parse_params(query_string, "query string")
+        params = list(_parse_query_string(query_string))
         body = await _read_body(receive, settings.max_body_bytes, headers.content_length)
         if media == _FORM:
             params += _parse_params(body, "form body")
@@ -428,7 +437,7 @@ class SparqlEndpoint:
         return await self._query(state, query, params, headers)
 
     async def _query(
-        self, state: _State, query: str, params: list[tuple[str, str]], headers: _Headers
+        self, state: _State, query: str, params: Sequence[tuple[str, str]], headers: _Headers
     ) -> _Reply:
         if not query.strip():
             raise _Refusal(400, "the query is empty")
@@ -492,7 +501,7 @@ class SparqlEndpoint:
     # -- Service description
 
     async def _describe(
-        self, scope: dict, receive: Callable, state: _State, params: list, headers: _Headers
+        self, scope: dict, receive: Callable, state: _State, params: Sequence, headers: _Headers
     ) -> _Reply | Response:
         format_name = _format_names(params)
         app_state = scope["app"].state
