@@ -260,6 +260,12 @@ def test_negotiation(base, query, accept, fmt, status, media_type) -> None:
     assert response.headers["vary"] == "Accept"
 
 
+def test_repeated_accept_fields_are_one_list(base: str) -> None:
+    response = httpx.get(f"{base}/sparql", params={"query": SELECT_FEW}, timeout=30,
+                         headers=[("Accept", "image/png"), ("Accept", CSV)])
+    assert response.status_code == 200 and media(response) == CSV
+
+
 def test_problem_json_when_asked(base: str) -> None:
     response = call(base, params={"query": "ASK {"},
                     headers={"Accept": f"{SRJ}, application/problem+json"})

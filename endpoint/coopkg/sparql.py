@@ -653,14 +653,17 @@ class _Headers:
         self.content_length: bytes | None = None
         self.if_none_match: bytes | None = None
         for name, value in raw:
-            if name == b"accept":
-                self.accept = value.decode("latin-1")
+            if name == b"accept":  # repeated fields are one comma-separated list (RFC 9110 5.3)
+                text = value.decode("latin-1")
+                self.accept = text if self.accept is None else f"{self.accept}, {text}"
             elif name == b"content-type":
                 self.content_type = value.decode("latin-1")
             elif name == b"content-length":
                 self.content_length = value
             elif name == b"if-none-match":
-                self.if_none_match = value
+                self.if_none_match = (
+                    value if self.if_none_match is None else self.if_none_match + b", " + value
+                )
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
