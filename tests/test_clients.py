@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from urllib.error import HTTPError
 
 import httpx
 import pytest
 import rdflib
-from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import (
     CSV,
     JSON,
@@ -120,14 +121,30 @@ def test_sparqlwrapper_update_is_refused(endpoint: str) -> None:
 # -- rdflib's SPARQLStore -----------------------------------------------------------------------
 
 
+_SPARQLSTORE_SCRIPT = """
+import sys, rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+endpoint, select, ask, ica = sys.argv[1:]
+graph = rdflib.Graph(store=SPARQLStore(endpoint, timeout=30))
+rows = list(graph.query(select))
+assert rows and all(isinstance(row[0], rdflib.Literal) for row in rows), rows
+assert graph.query(ask).askAnswer is True
+triples = list(graph.triples((rdflib.URIRef(ica), None, None)))
+print(len(rows), len(triples))
+"""
+
+
 def test_rdflib_sparqlstore(endpoint: str) -> None:
-    store = SPARQLStore(endpoint, timeout=30)
-    graph = rdflib.Graph(store=store)
-    rows = list(graph.query(SELECT_LABELS))
-    assert rows and all(isinstance(row[0], rdflib.Literal) for row in rows)
-    assert graph.query(ASK).askAnswer is True
-    triples = list(graph.triples((rdflib.URIRef(ICA), None, None)))
-    assert len(triples) > 3
+    """In a child process: Graph.query loads rdflib's SPARQL engine, and test_executor checks that
+    query workers (forked from the test process there) never hold it."""
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", _SPARQLSTORE_SCRIPT, endpoint, SELECT_LABELS, ASK,
+         ICA],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    rows, triples = map(int, done.stdout.split())
+    assert rows > 0 and triples > 3
 
 
 # -- Raw HTTP with hand-written Accept headers --------------------------------------------------

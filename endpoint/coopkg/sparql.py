@@ -408,9 +408,7 @@ class SparqlEndpoint:
     ) -> _Reply:
         settings = state.settings
         if headers.content_type is None:
-            raise _Refusal(
-                415, f"POST needs a Content-Type: {_FORM} or {_QUERY}"
-            )
+            raise _Refusal(415, f"POST needs a Content-Type: {_FORM} or {_QUERY}")
         media, charset = _media_type(headers.content_type)
         if media == _UPDATE:
             raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
@@ -423,13 +421,14 @@ class SparqlEndpoint:
         body = await _read_body(receive, settings.max_body_bytes, headers.content_length)
         if media == _FORM:
             params += _parse_params(body, "form body")
-            if any(k == "update" for k, _ in params):
-                raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+        if any(k == "update" for k, _ in params):
+            raise UpdateForbidden("SPARQL Update is not allowed: this endpoint is read-only")
+        if media == _FORM:
             query = _single(params, "query")
             if query is None:
                 raise _Refusal(400, "missing 'query' parameter in the form body")
         else:
-            if any(k in ("query", "update") for k, _ in params):
+            if any(k == "query" for k, _ in params):
                 raise _Refusal(
                     400, f"a {_QUERY} POST carries the query as its body, not as a parameter"
                 )
@@ -442,7 +441,7 @@ class SparqlEndpoint:
         if not query.strip():
             raise _Refusal(400, "the query is empty")
         shifted = _RELATIVE_IRI.search(query) is not None
-        if shifted:  # a service-defined base for relative IRIs (Protocol 2.1.4; see _base_line)
+        if shifted:  # a service-defined base for relative IRIs (see _State.base_line)
             query = state.base_line + query
         job = QueryJob(
             query,
