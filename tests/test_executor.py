@@ -29,6 +29,7 @@ from coopkg.errors import (
     WorkerFailed,
 )
 from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome
+from coopkg.store import LoadError
 
 EX = "http://example.org/"
 G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"
@@ -474,13 +475,33 @@ def test_busy_pool_has_a_bounded_queue(data_dir):
         assert loop(scenario()).rows == 1
 
 
-def test_worker_crash_is_reported_and_replaced(pool):
+def test_worker_death_mid_query_is_reported_and_replaced(data_dir):
+    """What the OOM killer (or a crash) does to a worker: the query fails at once, not at the
+    timeout, and a new worker takes over."""
+    with started(data_dir, query_timeout=10, query_workers=1) as (executor, loop):
+        [pid] = executor.worker_pids()
+
+        async def scenario():
+            start = time.monotonic()
+            burn = asyncio.ensure_future(executor.run(QueryJob(BURN)))
+            await asyncio.sleep(0.2)
+            os.kill(pid, signal.SIGSEGV)
+            with pytest.raises(WorkerFailed, match="replaced"):
+                await burn
+            return time.monotonic() - start
+
+        assert loop(scenario()) < 2
+        assert run((executor, loop), POINT).rows == 1
+        assert executor.worker_pids() != [pid]
+
+
+def test_deep_query_past_the_guard_does_not_crash_the_worker(pool):
+    """The worker evaluates on a thread with a large stack: 10,000 nested groups parse."""
     executor, loop = pool
-    # Past the guard, 10,000 nested groups overflow the parser's stack: the worker dies.
+    pids = executor.worker_pids()
     deep = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
-    with pytest.raises(WorkerFailed, match="replaced"):
-        loop(executor._call(QueryJob(deep)))
-    assert run(pool, POINT).rows == 1
+    assert loop(executor._call(QueryJob(deep)))[0] == "ok"
+    assert executor.worker_pids() == pids
 
 
 def test_worker_killed_while_idle_is_replaced(pool):
@@ -490,6 +511,35 @@ def test_worker_killed_while_idle_is_replaced(pool):
     time.sleep(0.1)
     assert run(pool, POINT).rows == 1
     assert run(pool, POINT).rows == 1
+
+
+def test_close_stops_every_process_even_with_another_executor_alive(pool, data_dir):
+    other, _ = pool  # alive all along: its sockets must not keep this executor's processes up
+    assert other.worker_pids()
+    with started(data_dir, query_workers=2) as (executor, loop):
+        zygote, workers = executor._zygote_pid, executor.worker_pids()
+        start = time.monotonic()
+    assert time.monotonic() - start < 0.5
+    time.sleep(0.1)
+    assert all(_gone(pid) for pid in [zygote, *workers])
+
+
+def test_workers_volunteer_to_the_oom_killer(pool):
+    executor, _ = pool
+    for pid in executor.worker_pids():
+        assert Path(f"/proc/{pid}/oom_score_adj").read_text().strip() == "1000"
+
+
+def test_load_error_is_reported_and_leaves_no_process(tmp_path):
+    (tmp_path / "broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    executor = QueryExecutor([(tmp_path, None)], Settings())
+    loop = Loop()
+    try:
+        with pytest.raises(LoadError, match="broken.ttl"):
+            loop(executor.start())
+    finally:
+        loop.close()
+    assert executor._zygote_pid == 0
 
 
 # ------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ from .store import DatasetInfo, LoadError, load_store
 __all__ = ["QueryExecutor", "QueryJob", "QueryOutcome"]
 
 _HEADER = struct.Struct("!Q")
+_WORKER_STACK = 256 * 1024 * 1024
 _KIND_LABEL = {"solutions": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT or DESCRIBE"}
 
 
@@ -298,8 +300,10 @@ def _debug_info(network_isolated: bool) -> dict[str, Any]:
 
 
 def _worker_main(sock: socket.socket, store: Any, settings: Settings, isolated: bool) -> NoReturn:
-    """Answer jobs until the server closes the socket. A failure the engine may not have recovered
-    from (a Rust panic surfaces as a BaseException) is reported, then the worker exits."""
+    """Set the process up, then answer jobs on one thread with a large stack: Oxigraph's parser and
+    optimiser recurse, and thousands of UNIONs, BINDs or `+` overflow the main thread's 8 MB (the
+    kernel kills the process) where they fit in `_WORKER_STACK` and end in a result or the
+    timeout. The stack is address space: only the pages a query touches are ever used."""
     _die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     faulthandler.disable()  # a crash reaches the client as WorkerFailed, not a dump on stderr
@@ -308,6 +312,18 @@ def _worker_main(sock: socket.socket, store: Any, settings: Settings, isolated: 
             f.write("1000")
     except OSError:
         pass
+    threading.stack_size(_WORKER_STACK)
+    thread = threading.Thread(
+        target=_serve_jobs, args=(sock, store, settings, isolated), name="coopkg-query"
+    )
+    thread.start()
+    thread.join()
+    os._exit(0)
+
+
+def _serve_jobs(sock: socket.socket, store: Any, settings: Settings, isolated: bool) -> NoReturn:
+    """Answer jobs until the server closes the socket. A failure the engine may not have recovered
+    from (a Rust panic surfaces as a BaseException) is reported, then the worker exits."""
     while True:
         job = _recv_frame(sock)
         if job is None:
@@ -361,10 +377,30 @@ def _isolate_network() -> bool:
         return False
 
 
+def _release_inherited_fds(keep: int) -> None:
+    """Let go of every descriptor inherited from the server (its other sockets, its event loop, the
+    control sockets of any other executor) except stdio and `keep`. Each is pointed at /dev/null
+    rather than closed, so its number is not reused while a stale Python object still owns it."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for name in names:
+        fd = int(name)
+        if fd > 2 and fd not in (keep, devnull):
+            try:
+                os.dup2(devnull, fd)
+            except OSError:
+                pass
+    os.close(devnull)
+
+
 def _zygote_main(
     ctl: socket.socket, sources: list[tuple[Path, str | None]], settings: Settings
 ) -> NoReturn:
     _die_with_parent()
+    _release_inherited_fds(ctl.fileno())
     signal.set_wakeup_fd(-1)
     signal.signal(
         signal.SIGINT, signal.SIG_IGN
@@ -473,6 +509,8 @@ class QueryExecutor:
         self._sources = list(sources)
         self._settings = settings
         self._max_waiting = max_waiting if max_waiting is not None else 32 * settings.query_workers
+        # A waiting query may sit behind one that runs to its timeout, then the replacement's fork.
+        self._max_wait = 2 * settings.query_timeout
         self._zygote_pid = 0
         self._ctl: socket.socket | None = None
         self._ctl_lock = asyncio.Lock()
@@ -519,11 +557,19 @@ class QueryExecutor:
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(WorkerFailed("the query engine is shutting down"))
-        for worker in list(self._workers):
+        workers = list(self._workers)
+        for worker in workers:
             worker.kill()
+        # Wait for the zygote to reap them: once it is gone, orphans are left to pid 1.
+        for _ in range(100):
+            if all(worker.exited() for worker in workers):
+                break
+            await asyncio.sleep(0.01)
+        for worker in workers:
             worker.close()
         self._workers.clear()
         self._idle.clear()
@@ -544,20 +590,22 @@ class QueryExecutor:
     async def _ctl_read(self, size: int, with_frame: bool = False) -> tuple[Any, list[int]]:
         """Read `size` bytes (then, with_frame, the pickle they announce) from the zygote without
         blocking the loop, collecting any file descriptors sent along."""
-        assert self._ctl is not None
+        ctl = self._ctl
+        assert ctl is not None
         loop = asyncio.get_running_loop()
         buf, fds = bytearray(), []
         need = size
         while len(buf) < need:
             try:
-                data, new_fds, _, _ = socket.recv_fds(self._ctl, need - len(buf), 4)
+                data, new_fds, _, _ = socket.recv_fds(ctl, need - len(buf), 4)
             except BlockingIOError:
                 ready = loop.create_future()
-                loop.add_reader(self._ctl.fileno(), ready.set_result, None)
+                fd = ctl.fileno()
+                loop.add_reader(fd, ready.set_result, None)
                 try:
                     await ready
                 finally:
-                    loop.remove_reader(self._ctl.fileno())
+                    loop.remove_reader(fd)
                 continue
             fds.extend(new_fds)
             if not data:
@@ -634,21 +682,23 @@ class QueryExecutor:
                     )
                 waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
                 self._waiters.append(waiter)
+                got: _Worker | None = None
                 try:
-                    async with asyncio.timeout(self._settings.query_timeout):
-                        worker = await waiter
+                    async with asyncio.timeout(self._max_wait):
+                        got = await waiter
                 except TimeoutError:
                     raise Overloaded(
-                        f"no query worker became free within {self._settings.query_timeout:g} s; "
-                        "try again later"
+                        f"no query worker became free within {self._max_wait:g} s; try again later"
                     ) from None
-                except asyncio.CancelledError:
-                    if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                        self._release(waiter.result())
-                    raise
                 finally:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
+                    if got is None:  # timed out or cancelled: hand on a worker given meanwhile
+                        if waiter in self._waiters:
+                            self._waiters.remove(waiter)
+                        if not waiter.done():
+                            waiter.cancel()
+                        elif not waiter.cancelled() and waiter.exception() is None:
+                            self._release(waiter.result())
+                worker = got
             if worker.exited():  # died while idle (killed from outside, say)
                 self._replace(worker)
                 continue

@@ -26,7 +26,7 @@ from .errors import QueryRefused, UpdateForbidden
 
 __all__ = ["MAX_DEPTH", "UPDATE_KEYWORDS", "QueryShape", "check_query", "scan_query"]
 
-MAX_DEPTH = 100
+MAX_DEPTH = 256
 
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
