@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,22 +25,29 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*args: str, startup_timeout: float = 60.0, env: dict | None = None) -> Iterator[str]:
-    """Start `coopkg serve ARGS` on a free port; yield its base URL; stop it afterwards."""
+def running_server(
+    *args: str, startup_timeout: float = 60.0, env: dict | None = None
+) -> Iterator[str]:
+    """Start `coopkg serve ARGS` on a free port; yield its base URL; stop it afterwards. The
+    server's output goes to a file, not a pipe nobody reads (a full pipe would block the server)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "coopkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+    cmd = [sys.executable, "-m", "coopkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           *args]
+    output = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=output, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}:\n{proc.stdout.read()}")
+                output.seek(0)
+                raise RuntimeError(f"server exited with {proc.returncode}:\n{output.read()}")
             try:
-                if httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                probe = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=2)
+                if probe.status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -54,6 +62,7 @@ def running_server(*args: str, startup_timeout: float = 60.0, env: dict | None =
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        output.close()
 
 
 @pytest.fixture(scope="session")
