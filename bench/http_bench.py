@@ -1,0 +1,960 @@
+"""HTTP benchmark: coopkg serve, oxigraph serve and rdflib-endpoint on one graph, in one run.
+
+Every server is started here on 127.0.0.1, loaded with the same synthetic graph (bench/generate.py),
+probed once per query (status, row count, latency), then driven by wrk for a fixed duration per
+cell at each connection count. All servers are started first; then, query by query, each is
+driven in turn (so a disturbance on the shared machine does not fall on one only). Every server
+is killed at the end, whatever happens.
+
+    python bench/http_bench.py            # 1M triples, 10 s per cell (about 12-15 minutes)
+    python bench/http_bench.py --quick    # 100k triples, 3 s per cell
+    python bench/http_bench.py --servers oxigraph,rdflib --queries point,groupby
+
+Results: a Markdown table on stdout and in bench/out/results.md, every figure in results.json.
+wrk comes from Debian's package (`apt-get install -y wrk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import OUT_DIR, SYN, cooperative_iri, ensure_graph  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+LUA = HERE / "sparql.lua"
+JSON_RESULTS = "application/sparql-results+json"
+HOST = "127.0.0.1"
+
+# ---------------------------------------------------------------------------------------------
+# Queries. `__S__` is replaced by a cooperative IRI picked at random per request; `__N__` by a
+# number unique to each request (as a LIMIT far above the result size, so the result and the
+# work are unchanged but no two requests are the same query: no result cache answers them).
+# The "cached" rows repeat one identical query on purpose.
+
+PREFIXES = """PREFIX coop: <https://w3id.org/coops4dev/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <https://schema.org/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+FIXED = "__F__"  # replaced by one fixed cooperative (the cached rows)
+
+
+@dataclass(frozen=True)
+class Query:
+    key: str
+    title: str
+    kind: str  # "point", "engine" or "cached": which target applies
+    text: str  # without prefixes; may hold __S__, __N__ and __F__
+    description: str
+
+    def sparql(self, fixed: str = "") -> str:
+        return PREFIXES + self.text.replace(FIXED, fixed)
+
+    def probe_text(self, subject: str) -> str:
+        """The query as the probe sends it: a fixed subject and tag, the same for every server."""
+        return self.sparql(subject).replace("__S__", subject).replace("__N__", "999999999")
+
+
+GROUP_BY = f"""SELECT ?sector (COUNT(DISTINCT ?coop) AS ?coops) (SUM(?n) AS ?members) WHERE {{
+  ?fig a coop:Figure ; schema:observationAbout ?coop ;
+       coop:measure <{SYN}measure/cooperative-members> ; schema:value ?n .
+  ?coop org:classification ?sector .
+}} GROUP BY ?sector ORDER BY DESC(?members)"""
+
+QUERIES = [
+    Query(
+        "point", "point lookup", "point",
+        "SELECT ?p ?o WHERE { <__S__> ?p ?o } LIMIT __N__",
+        "Every property of one cooperative (about ten rows); the subject is picked at random "
+        "per request among all cooperatives.",
+    ),
+    Query(
+        "join", "join (seat → city → country)", "engine",
+        f"""SELECT ?coop ?city ?fedLabel WHERE {{
+  ?city schema:containedInPlace <{SYN}country/ke> .
+  ?site schema:containedInPlace ?city .
+  ?coop org:hasPrimarySite ?site ; org:memberOf ?fed .
+  ?fed org:memberOf <{SYN}organisation/alliance> ; skos:prefLabel ?fedLabel .
+  FILTER(LANG(?fedLabel) = "en")
+}} LIMIT __N__""",
+        "Cooperatives seated in one country (through their site and its city) with the English "
+        "name of their federation, where that federation is a member of the alliance: "
+        "1/60 of the cooperatives.",
+    ),
+    Query(
+        "groupby", "aggregation (GROUP BY)", "engine",
+        GROUP_BY + " LIMIT __N__",
+        "Number of cooperatives and summed membership figures per sector, over every figure.",
+    ),
+    Query(
+        "text", "text filter (CONTAINS)", "engine",
+        """SELECT ?coop ?label WHERE {
+  ?coop a coop:MemberOrganisation ; skos:prefLabel ?label .
+  FILTER(CONTAINS(LCASE(?label), "lakeside"))
+} LIMIT __N__""",
+        "Member organisations whose name contains a word, case-insensitively, over every "
+        "label in both languages (1 in 40 English names match).",
+    ),
+    Query(
+        "orderby", "paged ORDER BY", "engine",
+        """SELECT ?coop ?label WHERE {
+  {
+    SELECT ?coop ?label WHERE {
+      ?coop a coop:MemberOrganisation ; skos:prefLabel ?label .
+      FILTER(LANG(?label) = "en")
+    } ORDER BY ?label ?coop LIMIT 10 OFFSET 1000
+  }
+} LIMIT __N__""",
+        "The 101st page of 10 member organisations sorted by English name (ORDER BY ... LIMIT "
+        "10 OFFSET 1000), in a subquery only to carry the per-request tag.",
+    ),
+    Query(
+        "cached-point", "cached repeat: point lookup", "cached",
+        "SELECT ?p ?o WHERE { <__F__> ?p ?o }",
+        "One identical point lookup, repeated: a result cache may answer it.",
+    ),
+    Query(
+        "cached-groupby", "cached repeat: GROUP BY", "cached",
+        GROUP_BY,
+        "The aggregation, repeated identically: a result cache may answer it.",
+    ),
+]
+QUERY_KEYS = [q.key for q in QUERIES]
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    kids = _children()
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(kids.get(p, []))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_bytes(pid: int) -> int:
+    total = 0
+    for p in process_tree(pid):
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1])
+        except OSError:
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def find_tool(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    return shutil.which(name)
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+def _version_of(exe: str) -> str:
+    done = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+    return done.stdout.strip()
+
+
+def _find_probe(probes: list, server: str, query: str):
+    return next((p for p in probes if p.server == server and p.query == query), None)
+
+
+@dataclass
+class Server:
+    """One server under test. Subclasses say how to start it and where its endpoint is."""
+
+    name: str = ""
+    label: str = ""
+    parallelism: int = 2  # how many queries it can evaluate at once (for the skip estimate)
+    graph: Path = Path()
+    startup_timeout: float = 600.0
+    proc: subprocess.Popen | None = None
+    port: int = 0
+    log: Path | None = None
+    load_seconds: float = 0.0
+    rss_bytes: int = 0
+    mode: str = ""
+    version: str = ""
+    notes: list[str] = field(default_factory=list)
+    _scratch: Path | None = None
+
+    # -- to override
+    query_path = "/sparql"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def after_start(self, client: httpx.Client) -> None:
+        """Load data once the process answers (for servers loaded over HTTP)."""
+
+    def prepare(self) -> None:
+        """Work done before the process starts (counted in the load time)."""
+
+    # -- common
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        return self.base + self.query_path
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.log = OUT_DIR / f"server-{self.name}.log"
+        started = time.perf_counter()
+        self.prepare()
+        cmd = self.command()
+        with open(self.log, "wb") as log:
+            log.write(("$ " + shlex.join(cmd) + "\n").encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=ROOT, start_new_session=True,
+            )
+        with httpx.Client(timeout=60.0) as client:
+            self._wait_ready(client, started, self.query_path, initial=True)
+            self.after_start(client)
+            self._wait_ready(client, started, self.query_path, initial=False)
+        self.load_seconds = time.perf_counter() - started
+        time.sleep(0.5)
+        self.rss_bytes = tree_rss_bytes(self.proc.pid)
+
+    def _wait_ready(self, client: httpx.Client, started: float, path: str, initial: bool) -> None:
+        deadline = started + self.startup_timeout
+        while True:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-2000:] if self.log else ""
+                raise ServerError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
+            try:
+                r = client.get(
+                    self.endpoint, params={"query": "ASK { ?s ?p ?o }"},
+                    headers={"Accept": JSON_RESULTS},
+                )
+                if r.status_code == 200 and (initial or r.json().get("boolean")):
+                    return
+                if r.status_code in (404, 405):
+                    raise ServerError(f"{self.name}: {self.endpoint} answers {r.status_code}")
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.perf_counter() > deadline:
+                raise ServerError(f"{self.name} not ready after {self.startup_timeout:.0f} s")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            pgid = self.proc.pid  # the process group we created (start_new_session)
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(pgid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        self.proc = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.proc.pid) if self.proc else 0.0
+
+    def wait_idle(self, max_wait: float, window: float = 0.5) -> float | None:
+        """Wait until the server's processes use (almost) no CPU: the work left behind by a run
+        (queries still being evaluated after wrk stopped) is done. Seconds waited, or None."""
+        start = time.perf_counter()
+        before = self.cpu_seconds()
+        while time.perf_counter() - start < max_wait:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - before < 0.05 * window:
+                return time.perf_counter() - start
+            before = now
+        return None
+
+
+class CoopkgServer(Server):
+    def __init__(self, graph: Path, extra: list[str]) -> None:
+        super().__init__(name="coopkg", label="coopkg serve", graph=graph)
+        self.extra = extra
+        self.mode = "pyoxigraph in memory" + (f" ({' '.join(extra)})" if extra else "")
+
+    def command(self) -> list[str]:
+        exe = find_tool("coopkg")
+        if exe is None:
+            raise ServerError("coopkg is not installed in this environment (make install)")
+        try:
+            from coopkg import __version__
+
+            self.version = __version__
+        except ImportError:
+            pass
+        return [
+            exe, "serve", "--host", HOST, "--port", str(self.port), *self.extra, str(self.graph)
+        ]
+
+
+class OxigraphMemory(Server):
+    query_path = "/query"
+
+    def __init__(self, graph: Path) -> None:
+        super().__init__(
+            name="oxigraph", label="oxigraph serve (memory)", graph=graph,
+            mode="in memory, loaded by HTTP POST /store",
+        )
+
+    def command(self) -> list[str]:
+        exe = find_tool("oxigraph")
+        if exe is None:
+            raise ServerError("the oxigraph CLI is not installed (pip install oxigraph)")
+        self.version = _version_of(exe)
+        return [exe, "serve", "--bind", f"{HOST}:{self.port}"]
+
+    def after_start(self, client: httpx.Client) -> None:
+        with open(self.graph, "rb") as fh:
+            r = client.post(
+                self.base + "/store", params={"default": ""}, content=fh,
+                headers={"Content-Type": "application/n-triples"}, timeout=600.0,
+            )
+        if r.status_code >= 300:
+            raise ServerError(f"oxigraph load failed: {r.status_code} {r.text[:300]}")
+
+
+class OxigraphDisk(Server):
+    query_path = "/query"
+
+    def __init__(self, graph: Path) -> None:
+        super().__init__(
+            name="oxigraph-ro", label="oxigraph serve-read-only (disk)", graph=graph,
+            mode="on disk (RocksDB), `oxigraph load` then `serve-read-only`",
+        )
+
+    def prepare(self) -> None:
+        exe = find_tool("oxigraph")
+        if exe is None:
+            raise ServerError("the oxigraph CLI is not installed (pip install oxigraph)")
+        self.version = _version_of(exe)
+        self._scratch = Path(tempfile.mkdtemp(prefix="oxigraph-", dir=OUT_DIR))
+        done = subprocess.run(
+            [exe, "load", "--location", str(self._scratch), "--file", str(self.graph)],
+            capture_output=True, text=True, timeout=900,
+        )
+        if done.returncode != 0:
+            raise ServerError(f"oxigraph load failed: {done.stderr[-1000:]}")
+
+    def command(self) -> list[str]:
+        exe = find_tool("oxigraph")
+        return [
+            exe, "serve-read-only", "--location", str(self._scratch),
+            "--bind", f"{HOST}:{self.port}",
+        ]
+
+
+class RdflibEndpoint(Server):
+    query_path = "/"
+
+    def __init__(self, graph: Path) -> None:
+        super().__init__(
+            name="rdflib", label="rdflib-endpoint", graph=graph, parallelism=1,
+            mode="`rdflib-endpoint serve` (rdflib memory store, its CLI's defaults)",
+        )
+
+    def command(self) -> list[str]:
+        exe = find_tool("rdflib-endpoint")
+        if exe is None:
+            raise ServerError("rdflib-endpoint is not installed (pip install rdflib-endpoint)")
+        try:
+            from importlib.metadata import version
+
+            ours = version("rdflib-endpoint")
+            self.version = f"rdflib-endpoint {ours}, rdflib {version('rdflib')}"
+        except Exception:  # noqa: BLE001 - a version string is a nicety
+            pass
+        return [exe, "serve", "--host", HOST, "--port", str(self.port), str(self.graph)]
+
+
+SERVER_KEYS = ["coopkg", "oxigraph", "oxigraph-ro", "rdflib"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving
+
+@dataclass
+class Cell:
+    server: str
+    query: str
+    connections: int
+    status: str = "ok"  # ok | skipped | timeout | error | not run
+    rps: float | None = None
+    rps_upper_bound: float | None = None
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    requests: int = 0
+    errors: dict = field(default_factory=dict)
+    server_cpu: float | None = None  # cores used by the server during the run
+    wrk_cpu: float | None = None  # cores used by wrk
+    other_cpu: float | None = None  # cores used by everything else on the machine meanwhile
+    drain_seconds: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Probe:
+    server: str
+    query: str
+    status: int | None = None
+    rows: int | None = None
+    seconds: float | None = None
+    error: str = ""
+
+
+def probe(
+    client: httpx.Client, server: Server, query: Query, subject: str, timeout: float
+) -> Probe:
+    text = query.probe_text(subject)
+    result = Probe(server.name, query.key)
+    started = time.perf_counter()
+    try:
+        r = client.get(
+            server.endpoint, params={"query": text}, headers={"Accept": JSON_RESULTS},
+            timeout=timeout,
+        )
+        result.seconds = time.perf_counter() - started
+        result.status = r.status_code
+        if r.status_code == 200:
+            result.rows = len(r.json()["results"]["bindings"])
+        else:
+            result.error = r.text[:300]
+    except httpx.TimeoutException:
+        result.seconds = time.perf_counter() - started
+        result.error = f"timeout after {timeout:g} s"
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    return result
+
+
+def write_plan(path: Path, server: Server, query: Query, subjects: list[str]) -> None:
+    text = query.sparql(subjects[len(subjects) // 2])
+    values = subjects
+    template = server.query_path + "?query=" + quote(text, safe="")
+    if "__S__" not in text:
+        values = ["-"]
+    lines = [template, JSON_RESULTS, *(quote(v, safe="") for v in values)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_wrk(
+    server: Server, query: Query, connections: int, args: argparse.Namespace, plan: Path,
+    servers: list[Server],
+) -> Cell:
+    cell = Cell(server.name, query.key, connections)
+    threads = max(1, min(args.wrk_threads, connections))
+    cmd = [
+        args.wrk, f"-t{threads}", f"-c{connections}", f"-d{args.duration:g}s",
+        f"--timeout={max(1, round(args.duration))}s", "--latency", "-s", str(LUA),
+        server.base, "--", str(plan),
+    ]
+    cpu_before = server.cpu_seconds()
+    all_before = sum(s.cpu_seconds() for s in servers)
+    machine_before = machine_busy_seconds()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration * 3 + 60)
+    wall = time.perf_counter() - wall
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cell.server_cpu = (server.cpu_seconds() - cpu_before) / wall
+    cell.wrk_cpu = (
+        usage_after.ru_utime + usage_after.ru_stime - usage_before.ru_utime - usage_before.ru_stime
+    ) / wall
+    machine = (machine_busy_seconds() - machine_before) / wall
+    servers_cpu = (sum(s.cpu_seconds() for s in servers) - all_before) / wall
+    cell.other_cpu = max(0.0, machine - servers_cpu - cell.wrk_cpu)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
+    if done.returncode != 0 or line is None:
+        cell.status = "error"
+        cell.note = (done.stderr or done.stdout)[-300:].strip()
+        return cell
+    data = json.loads(line[len("WRKJSON "):])
+    cell.errors = {k: v for k, v in data["errors"].items() if v}
+    ok = data["requests"] - data["errors"]["status"]
+    cell.requests = data["requests"]
+    seconds = data["duration_us"] / 1e6
+    cell.rps = ok / seconds if seconds else 0.0
+    if ok:
+        lat = data["latency_us"]
+        cell.p50_ms, cell.p90_ms, cell.p99_ms = (lat[k] / 1000 for k in ("p50", "p90", "p99"))
+    if data["errors"]["status"]:
+        cell.note = f"{data['errors']['status']} non-2xx responses (not counted)"
+    if ok == 0:
+        cell.status = "timeout" if data["errors"]["timeout"] or data["requests"] == 0 else "error"
+    elif ok < connections:
+        cell.note = (cell.note + "; " if cell.note else "") + f"only {ok} responses"
+    return cell
+
+
+def bench_query(
+    query: Query, servers: list[Server], args: argparse.Namespace, subjects: list[str],
+    probes: list[Probe], cells: list[Cell], log,
+) -> None:
+    """Probe every server with the query, then run its cells: for each connection count, every
+    server in turn (the order alternates), so that a disturbance on the shared machine does not
+    fall on one server only."""
+    log(f"{query.key}: {query.title}")
+    probed: dict[str, Probe] = {}
+    for server in servers:
+        # The probe uses the fixed subject of the cached rows: for those rows it is the first of
+        # the repeats; the uncached rows' own requests never repeat it.
+        settle(servers, args, log)
+        with httpx.Client() as client:
+            pr = probe(client, server, query, subjects[len(subjects) // 2], args.probe_timeout)
+        probes.append(pr)
+        probed[server.name] = pr
+        log(
+            f"  {server.name:12s} probe: status {pr.status}, rows {pr.rows}, "
+            f"{(pr.seconds or 0) * 1000:,.1f} ms {pr.error[:120]}"
+        )
+        if pr.status != 200:
+            status = "timeout" if "timeout" in pr.error else "error"
+            for c in args.connections:
+                cells.append(Cell(server.name, query.key, c, status=status, note=pr.error[:200]))
+    for turn, connections in enumerate(args.connections):
+        for server in servers if turn % 2 == 0 else servers[::-1]:
+            pr = probed[server.name]
+            if pr.status != 200:
+                continue
+            backlog = pr.seconds * connections / server.parallelism
+            if backlog > 3 * args.duration:
+                # Its queries would pile up far beyond the cell (and keep running after wrk
+                # stops: these servers do not cancel). Report the bound the probe proves.
+                bound = server.parallelism / pr.seconds
+                cells.append(Cell(
+                    server.name, query.key, connections, status="skipped",
+                    rps_upper_bound=bound, p50_ms=pr.seconds * 1000,
+                    note=f"one request alone took {pr.seconds:.1f} s; "
+                    f"{connections} at once would need ~{backlog:.0f} s",
+                ))
+                log(f"  {server.name:12s} c={connections:<3d} skipped: <= {bound:.2f} req/s")
+                continue
+            plan = OUT_DIR / f"plan-{server.name}.txt"
+            write_plan(plan, server, query, subjects)
+            waited = settle(servers, args, log)  # leftovers of a probe or of the previous cell
+            cell = run_wrk(server, query, connections, args, plan, servers)
+            cell.drain_seconds = waited
+            cells.append(cell)
+            log(
+                f"  {server.name:12s} c={connections:<3d} {_fmt_rps(cell.rps):>9s} req/s  "
+                f"p50 {_fmt_ms(cell.p50_ms)}  p99 {_fmt_ms(cell.p99_ms)}  "
+                f"cores: server {cell.server_cpu or 0:.2f} wrk {cell.wrk_cpu or 0:.2f} "
+                f"other {cell.other_cpu or 0:.2f}  {cell.note}"
+            )
+
+
+def settle(servers: list[Server], args: argparse.Namespace, log) -> float:
+    """Wait until every server is idle (restarting one that stays busy past --drain-timeout),
+    then, for at most --quiet-wait seconds, until the rest of the machine is quiet as well (other
+    processes using under a quarter of a core). Seconds waited."""
+    start = time.perf_counter()
+    for server in servers:
+        if server.proc is None:
+            continue
+        if server.wait_idle(args.drain_timeout) is None:
+            log(f"  {server.name} still busy after {args.drain_timeout:g} s: restarting it")
+            server.restart()
+    quiet_from = time.perf_counter()
+    while time.perf_counter() - quiet_from < args.quiet_wait:
+        t, busy = time.perf_counter(), machine_busy_seconds()
+        own = sum(s.cpu_seconds() for s in servers)
+        time.sleep(0.5)
+        own = sum(s.cpu_seconds() for s in servers) - own
+        if (machine_busy_seconds() - busy - own) / (time.perf_counter() - t) < 0.25:
+            break
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+def _fmt_rps(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def _fmt_ms(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 1000:
+        return f"{v / 1000:.1f} s"
+    if v >= 10:
+        return f"{v:.0f} ms"
+    return f"{v:.1f} ms"
+
+
+def _cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return "not run"
+    if cell.status == "skipped":
+        return f"≤ {_fmt_rps(cell.rps_upper_bound)} (est.; 1 req = {_fmt_ms(cell.p50_ms)})"
+    if cell.status in ("timeout", "error") and not cell.rps:
+        return cell.status
+    text = f"{_fmt_rps(cell.rps)} ({_fmt_ms(cell.p50_ms)} / {_fmt_ms(cell.p99_ms)})"
+    if cell.errors.get("timeout"):
+        text += " ⚠timeouts"
+    if (cell.other_cpu or 0) > BUSY_CORES:
+        text += f" ⚠busy {cell.other_cpu:.1f}"
+    if cell.errors.get("status"):
+        text += " ⚠non-2xx"
+    return text
+
+
+def _ratio(a: Cell | None, b: Cell | None) -> tuple[str, float | None, bool]:
+    """coopkg / other, as text; the value; whether it is only a lower bound."""
+    if a is None or b is None or not a.rps:
+        return "-", None, False
+    if b.status == "skipped" and b.rps_upper_bound:
+        r = a.rps / b.rps_upper_bound
+        return f"≥ {r:,.1f}×", r, True
+    if not b.rps:
+        return ("∞ (other: none)" if b.status in ("timeout", "error") else "-"), None, False
+    r = a.rps / b.rps
+    return f"{r:,.2f}×" if r < 10 else f"{r:,.0f}×", r, False
+
+
+BUSY_CORES = 0.3  # other processes using more than this during a cell: flagged
+
+TARGETS = {
+    "point": ("oxigraph", 0.5),
+    "engine": ("oxigraph", 0.9),
+    "cached": ("oxigraph", 1.0),
+}
+
+
+def _verdict(query: Query, c: Cell | None, ox: Cell | None, rd: Cell | None) -> str:
+    if c is None or not c.rps:
+        return "-"
+    parts = []
+    _, r_ox, _ = _ratio(c, ox)
+    need = TARGETS[query.kind][1]
+    if r_ox is not None:
+        ok = r_ox > need if query.kind == "cached" else r_ox >= need
+        parts.append(f"{'✓' if ok else '✗'} {'>' if query.kind == 'cached' else '≥'}{need:g}× ox")
+    _, r_rd, lower = _ratio(c, rd)
+    if r_rd is not None:
+        parts.append(f"{'✓' if r_rd >= 10 else ('?' if not lower else '✗')} ≥10× rdflib")
+    elif rd is not None and rd.status in ("timeout", "error"):
+        parts.append("✓ ≥10× rdflib")
+    return ", ".join(parts)
+
+
+def machine_notes() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return [
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}, "
+        f"Python {platform.python_version()}",
+        "wrk runs on the same cores as the server under test: at high request rates it takes a "
+        "large share of the CPU (the `wrk cpu` column of results.json says how much), so every "
+        "absolute figure is lower than on a dedicated client; compare the ratios.",
+        f"`⚠busy N`: other processes on the machine used N cores (more than {BUSY_CORES:g}) "
+        "during that cell; its figure is depressed by them.",
+    ]
+
+
+def render(
+    args: argparse.Namespace, meta: dict, servers: list[Server], queries: list[Query],
+    probes: list[Probe], cells: list[Cell], started: str, total_seconds: float,
+) -> str:
+    by = {(c.server, c.query, c.connections): c for c in cells}
+    names = [s.name for s in servers]
+    out = [
+        "# HTTP benchmark: coopkg serve vs oxigraph serve vs rdflib-endpoint",
+        "",
+        f"Run {started} UTC, {total_seconds / 60:.1f} min in all. Command: `{args.command_line}`",
+        "",
+        f"Graph: `{meta['file']}`, {meta['triples']:,} synthetic triples "
+        f"({meta['cooperatives']:,} cooperatives), seed {meta['seed']}. "
+        f"{args.duration:g} s per cell, wrk with up to {args.wrk_threads} threads, GET with the "
+        f"query URL-encoded, `Accept: {JSON_RESULTS}`, all on {HOST}.",
+        "",
+        "Each cell: requests/s (p50 / p99 latency). `≤ X (est.)`: not driven, because one request "
+        "alone took so long that the connections' queries would pile up far beyond the cell; X is "
+        "the most that server could do (its parallelism / that latency).",
+        "",
+    ]
+    out.append("| server | mode | version | load + start | memory (RSS) |")
+    out.append("|---|---|---|---|---|")
+    for s in servers:
+        out.append(
+            f"| {s.label} | {s.mode} | {s.version or '?'} | {s.load_seconds:.1f} s | "
+            f"{s.rss_bytes / 2**20:,.0f} MiB{' ' + '; '.join(s.notes) if s.notes else ''} |"
+        )
+    out.append("")
+    labels = {s.name: s.label for s in servers}
+    header = ["query", "conns", *(labels[n] for n in names)]
+    has = set(names)
+    ratio_cols = [("oxigraph", "coopkg / oxigraph"), ("oxigraph-ro", "coopkg / oxigraph-ro"),
+                  ("rdflib", "coopkg / rdflib")]
+    ratio_cols = [rc for rc in ratio_cols if "coopkg" in has and rc[0] in has]
+    header += [t for _, t in ratio_cols]
+    if "coopkg" in has:
+        header.append("targets")
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for q in queries:
+        for conns in args.connections:
+            row = [q.title, str(conns)]
+            row += [_cell_text(by.get((n, q.key, conns))) for n in names]
+            c = by.get(("coopkg", q.key, conns))
+            for other, _ in ratio_cols:
+                row.append(_ratio(c, by.get((other, q.key, conns)))[0])
+            if "coopkg" in has:
+                row.append(_verdict(q, c, by.get(("oxigraph", q.key, conns)),
+                                    by.get(("rdflib", q.key, conns))))
+            out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    # Row counts: every server must give the same answer to the probe.
+    out.append("Rows returned by the probe of each query (the same on every server, or flagged):")
+    out.append("")
+    out.append("| query | " + " | ".join(labels[n] for n in names) + " | |")
+    out.append("|---|" + "---|" * len(names) + "---|")
+    for q in queries:
+        rows = [_find_probe(probes, n, q.key) for n in names]
+        texts = []
+        for p in rows:
+            if p is None:
+                texts.append("-")
+            elif p.rows is not None:
+                texts.append(f"{p.rows} ({_fmt_ms((p.seconds or 0) * 1000)})")
+            else:
+                texts.append(p.error[:60] or str(p.status))
+        counts = {p.rows for p in rows if p is not None and p.rows is not None}
+        flag = "" if len(counts) <= 1 else "⚠ differ"
+        out.append(f"| {q.title} | " + " | ".join(texts) + f" | {flag} |")
+    out.append("")
+    out.append("Notes:")
+    out.append("")
+    for note in machine_notes():
+        out.append(f"- {note}")
+    out.append(
+        "- Targets (issue 3): every query ≥ 10× rdflib-endpoint; engine-bound queries ≥ 0.9× "
+        "`oxigraph serve`; point lookups ≥ 0.5× `oxigraph serve`; cached repeats faster than "
+        "`oxigraph serve` (the in-memory server: coopkg evaluates on pyoxigraph in memory)."
+    )
+    out.append(
+        "- Uncached rows send a different query text with every request (a random subject or "
+        "page, and a `LIMIT` far above the result size numbered per request), so no result or "
+        "parse cache can answer them; the `cached repeat` rows send one identical query."
+    )
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="100k triples and 3 s per cell (unless given explicitly)")
+    p.add_argument("-n", "--triples", type=int, default=None, help="default 1M (quick: 100k)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (10; quick 3)")
+    p.add_argument("-c", "--connections", default="2,16", help="comma-separated (default 2,16)")
+    p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
+    p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
+    p.add_argument("--wrk-threads", type=int, default=2)
+    p.add_argument("--probe-timeout", type=float, default=30.0,
+                   help="seconds one probe request may take (default 30)")
+    p.add_argument("--drain-timeout", type=float, default=120.0,
+                   help="seconds to wait for a server to finish leftover work before restarting it")
+    p.add_argument("--quiet-wait", type=float, default=10.0,
+                   help="seconds to wait, before each cell, for other processes to calm down")
+    p.add_argument("--coopkg-args", default="",
+                   help="extra options for `coopkg serve`, e.g. '--query-workers 2'")
+    p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
+    args = p.parse_args(argv)
+    args.triples = args.triples or (100_000 if args.quick else 1_000_000)
+    args.duration = args.duration or (3.0 if args.quick else 10.0)
+    args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    args.queries = [q.strip() for q in args.queries.split(",") if q.strip()]
+    for s in args.servers:
+        if s not in SERVER_KEYS:
+            p.error(f"unknown server {s!r}; choose from {SERVER_KEYS}")
+    for q in args.queries:
+        if q not in QUERY_KEYS:
+            p.error(f"unknown query {q!r}; choose from {QUERY_KEYS}")
+    args.command_line = "python bench/http_bench.py " + " ".join(
+        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
+    )
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.wrk = shutil.which("wrk")
+    if args.wrk is None:
+        print(
+            "wrk is not installed. On Debian/Ubuntu: `apt-get install -y wrk` (as root), "
+            "on macOS `brew install wrk`.",
+            file=sys.stderr,
+        )
+        return 2
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    graph, meta = ensure_graph(args.triples, args.seed)
+    log(f"graph: {graph} ({meta['triples']:,} triples, {meta['cooperatives']:,} cooperatives)")
+    # Point-lookup subjects: every complete cooperative (the last may be cut short).
+    subjects = [cooperative_iri(i) for i in range(max(1, meta["cooperatives"] - 1))]
+    queries = [q for q in QUERIES if q.key in args.queries]
+
+    factories = {
+        "coopkg": lambda: CoopkgServer(graph, shlex.split(args.coopkg_args)),
+        "oxigraph": lambda: OxigraphMemory(graph),
+        "oxigraph-ro": lambda: OxigraphDisk(graph),
+        "rdflib": lambda: RdflibEndpoint(graph),
+    }
+    servers: list[Server] = []
+    probes: list[Probe] = []
+    cells: list[Cell] = []
+    try:
+        for key in args.servers:
+            server = factories[key]()
+            servers.append(server)
+            log(f"{server.label}: starting and loading ...")
+            try:
+                server.start()
+            except (ServerError, OSError, subprocess.SubprocessError) as exc:
+                log(f"{server.label}: could not start: {exc}")
+                server.notes.append(f"could not start: {str(exc).splitlines()[0][:200]}")
+                server.stop()
+                continue
+            log(f"{server.label}: ready in {server.load_seconds:.1f} s, "
+                f"{server.rss_bytes / 2**20:,.0f} MiB")
+        running = [s for s in servers if s.proc is not None]
+        for s in servers:
+            if s.proc is None:
+                for q in queries:
+                    for c in args.connections:
+                        cells.append(Cell(s.name, q.key, c, status="not run", note="did not start"))
+        for query in queries:
+            bench_query(query, running, args, subjects, probes, cells, log)
+    except KeyboardInterrupt:
+        log("interrupted: writing what was measured")
+    finally:
+        for s in servers:
+            s.stop()
+
+    total = time.perf_counter() - t0
+    table = render(args, meta, servers, queries, probes, cells, started, total)
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table, encoding="utf-8")
+    payload = {
+        "started_utc": started,
+        "seconds": total,
+        "command": args.command_line,
+        "graph": meta,
+        "duration_per_cell": args.duration,
+        "connections": args.connections,
+        "machine": machine_notes()[0],
+        "servers": [
+            {"name": s.name, "label": s.label, "mode": s.mode, "version": s.version,
+             "load_seconds": s.load_seconds, "rss_bytes": s.rss_bytes, "notes": s.notes}
+            for s in servers
+        ],
+        "queries": [{"key": q.key, "title": q.title, "kind": q.kind, "sparql": q.sparql(),
+                     "description": q.description} for q in queries],
+        "probes": [vars(p) for p in probes],
+        "cells": [vars(c) for c in cells],
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    log(f"written: {args.out} and {args.out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
