@@ -37,6 +37,7 @@ __all__ = [
     "InputError",
     "Inputs",
     "Location",
+    "ParsedFile",
     "Result",
     "ValidationResult",
     "default_paths",
@@ -61,7 +62,6 @@ _OX_FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,
 }
 _XSD_STRING = str(XSD.string)
-_RDF_LANGSTRING = str(RDF.langString)
 _LABELS = (SKOS.prefLabel, RDFS.label)
 
 
@@ -74,10 +74,6 @@ class Location:
 
     file: Path
     line: int | None = None
-
-    def __str__(self) -> str:
-        name = _display(self.file)
-        return f"{name}:{self.line}" if self.line else name
 
 
 @dataclass(frozen=True)
@@ -111,10 +107,11 @@ class InputError(Exception):
 
 
 @dataclass
-class _ParsedFile:
+class ParsedFile:
+    """One file that was read: which graph it went to, its prefixes, and what it describes."""
+
     path: Path
     kind: str  # "data" or "shapes"
-    triples: int
     prefixes: dict[str, str]
     base: str
     subjects: set[Node]
@@ -171,7 +168,7 @@ class Inputs:
 
     data: Graph
     shapes: Graph
-    files: list[_ParsedFile] = field(default_factory=list)
+    files: list[ParsedFile] = field(default_factory=list)
 
     @property
     def data_files(self) -> list[Path]:
@@ -231,7 +228,7 @@ def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
     raise TypeError(f"unsupported RDF term {term!r}")  # RDF-star triple terms
 
 
-def _parse_file(path: Path, kind: str, graph: Graph) -> _ParsedFile | InputProblem:
+def _parse_file(path: Path, kind: str, graph: Graph) -> ParsedFile | InputProblem:
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         return InputProblem(path, f"not an RDF file (unknown suffix {path.suffix!r})")
@@ -260,10 +257,9 @@ def _parse_file(path: Path, kind: str, graph: Graph) -> _ParsedFile | InputProbl
     prefixes = dict(parser.prefixes) if fmt in ("turtle", "trig") else {}
     for prefix, namespace in prefixes.items():
         graph.bind(prefix, namespace, override=False)
-    return _ParsedFile(
+    return ParsedFile(
         path=path,
         kind=kind,
-        triples=len(triples),
         prefixes=prefixes,
         base=parser.base_iri or base,
         subjects={s for s, _, _ in triples},
@@ -283,8 +279,8 @@ def _syntax_problem(path: Path, exc: SyntaxError) -> InputProblem:
 
 
 def load_inputs(paths: Iterable[Path]) -> Inputs:
-    """Parse every file (folders are expanded; files under `shapes/` or named `*.shapes.ttl` are
-    shapes, the rest data). Raises InputError listing every problem once all files have been tried:
+    """Parse every file (folders are expanded; see `is_shapes_file` for which files are shapes,
+    the rest is data). Raises InputError listing every problem once all files have been tried:
     syntax errors with line and column, missing or unreadable files, files and folders without
     triples, and inputs with no data or no shapes at all."""
     paths = list(paths)
@@ -311,7 +307,9 @@ def load_inputs(paths: Iterable[Path]) -> Inputs:
             problems.append(InputProblem(given, "no data to validate, only shapes"))
         if not inputs.shapes_files:
             problems.append(
-                InputProblem(given, "no shapes (a shapes/ folder or a *.shapes.ttl file)")
+                InputProblem(
+                    given, "no shapes given: add the shapes/ folder or a *.shapes.ttl file"
+                )
             )
     if problems:
         raise InputError(problems)
