@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import httpx
-from rdflib import Dataset
-from rdflib.compare import isomorphic
-
 from conftest import running_server
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
 DUMP = "CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
 
 def _snapshot(base: str) -> tuple[str, str, str | None]:
-    dump = httpx.get(f"{base}/sparql", params={"query": DUMP},
-                     headers={"Accept": "application/n-triples"}, timeout=30)
-    graphs = httpx.get(f"{base}/sparql", params={"query": GRAPHS},
-                       headers={"Accept": "text/csv"}, timeout=30)
+    dump = httpx.get(
+        f"{base}/sparql",
+        params={"query": DUMP},
+        headers={"Accept": "application/n-triples"},
+        timeout=30,
+    )
+    graphs = httpx.get(
+        f"{base}/sparql", params={"query": GRAPHS}, headers={"Accept": "text/csv"}, timeout=30
+    )
     assert dump.status_code == 200 and graphs.status_code == 200
     return dump.text, graphs.text, dump.headers.get("etag")
 
@@ -28,8 +32,8 @@ def test_restart_serves_the_same_graph():
         second_dump, second_graphs, second_etag = _snapshot(base)
 
     assert first_dump.count("\n") > 500, "the shipped graph should not be empty"
-    one = Dataset().parse(data=first_dump, format="nt")
-    two = Dataset().parse(data=second_dump, format="nt")
+    one = Graph().parse(data=first_dump, format="nt")
+    two = Graph().parse(data=second_dump, format="nt")
     assert len(one) == len(two)
     assert isomorphic(one, two)
     assert first_graphs == second_graphs

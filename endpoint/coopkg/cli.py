@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         "Exit 0: conforms; 1: violations (or warnings with --strict); 2: input could not be read.",
     )
     validate.add_argument(
-        "paths", nargs="*", type=Path,
+        "paths",
+        nargs="*",
+        type=Path,
         help="files or folders (default: the checkout's ontology/, data/ and shapes/); "
         "files under a folder named shapes/ or ending in .shapes.ttl are read as shapes",
     )
@@ -35,14 +37,17 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the graph over SPARQL 1.1 and linked data",
         description="Serve the graph. Given paths (files or folders of Turtle, N-Triples, RDF/XML, "
-        "JSON-LD, TriG, N-Quads) replace the default ontology/ + data/ (+ shapes/ as a named graph).",
+        "JSON-LD, TriG, N-Quads) replace the default ontology/ + data/ "
+        "(+ shapes/ as a named graph).",
     )
     serve.add_argument("paths", nargs="*", type=Path)
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--base-iri", default=None, help="public base of the instance IRIs")
     serve.add_argument("--timeout", type=float, default=None, help="seconds per query (default 30)")
-    serve.add_argument("--query-workers", type=int, default=None, help="query processes (default 2)")
+    serve.add_argument(
+        "--query-workers", type=int, default=None, help="query processes (default 2)"
+    )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
     return parser
 

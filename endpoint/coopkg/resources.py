@@ -1,4 +1,4 @@
-"""Where the graph files live: the checkout when run from one, else the copy packaged in the wheel."""
+"""Where the graph files live: the checkout when run from one, else the copy in the wheel."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def rdf_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RDF_SUFFIXES)
+                sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RDF_SUFFIXES
+                )
             )
         else:
             found.append(path)

@@ -14,7 +14,9 @@ __all__ = ["serve"]
 
 def serve(settings: Settings) -> int:
     app = create_app(settings)
-    print(f"coopkg: serving SPARQL at http://{settings.host}:{settings.port}/sparql", file=sys.stderr)
+    print(
+        f"coopkg: serving SPARQL at http://{settings.host}:{settings.port}/sparql", file=sys.stderr
+    )
     uvicorn.run(
         app,
         host=settings.host,

@@ -69,12 +69,16 @@ def load_store(
             if fmt not in _QUAD_FORMATS:
                 kwargs["to_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
             try:
-                store.load(data, format=_OX_FORMATS[fmt], base_iri=path.resolve().as_uri(), **kwargs)
+                store.load(
+                    data, format=_OX_FORMATS[fmt], base_iri=path.resolve().as_uri(), **kwargs
+                )
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc
             digest.update(str(graph).encode() + b"\0" + path.name.encode() + b"\0")
             digest.update(hashlib.sha256(data).digest())
             loaded.append(path)
     named = tuple(sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)))
-    info = DatasetInfo(files=tuple(loaded), etag=digest.hexdigest()[:32], quads=len(store), named_graphs=named)
+    info = DatasetInfo(
+        files=tuple(loaded), etag=digest.hexdigest()[:32], quads=len(store), named_graphs=named
+    )
     return store, info
