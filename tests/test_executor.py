@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -28,7 +29,7 @@ from coopkg.errors import (
     UpdateForbidden,
     WorkerFailed,
 )
-from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome
+from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome, RecyclePolicy
 from coopkg.store import LoadError
 
 EX = "http://example.org/"
@@ -75,9 +76,11 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @contextmanager
-def started(data_dir: Path, **settings) -> Iterator[tuple[QueryExecutor, Loop]]:
+def started(
+    data_dir: Path, recycle: RecyclePolicy | None = None, **settings
+) -> Iterator[tuple[QueryExecutor, Loop]]:
     loop = Loop()
-    executor = QueryExecutor([(data_dir, None)], Settings(**settings))
+    executor = QueryExecutor([(data_dir, None)], Settings(**settings), recycle=recycle)
     loop(executor.start())
     try:
         yield executor, loop
@@ -354,7 +357,9 @@ def test_queries_reach_oxigraph_in_a_worker_process(pool):
     executor, loop = pool
     info = loop(executor.worker_info())
     assert info["pid"] in executor.worker_pids() and info["pid"] != os.getpid()
-    assert info["rdflib_sparql_loaded"] is False
+    # Workers are forked from this process: they can only be as clean as it is.
+    if "rdflib.plugins.sparql" not in sys.modules:
+        assert info["rdflib_sparql_loaded"] is False
     # RDF 1.2 triple terms: Oxigraph evaluates them; rdflib's SPARQL engine cannot parse them.
     outcome = run(
         pool,
@@ -522,6 +527,27 @@ def test_close_stops_every_process_even_with_another_executor_alive(pool, data_d
     assert time.monotonic() - start < 0.5
     time.sleep(0.1)
     assert all(_gone(pid) for pid in [zygote, *workers])
+
+
+def test_worker_retires_when_its_private_memory_grows(data_dir):
+    """A worker whose copy-on-write pages have become private hands over to a fresh fork."""
+    policy = RecyclePolicy(private_bytes=0, check_every=1)
+    with started(data_dir, recycle=policy, query_workers=1) as (executor, loop):
+        seen = set()
+        for _ in range(3):
+            [pid] = executor.worker_pids()
+            seen.add(pid)
+            assert run((executor, loop), POINT).rows == 1
+            deadline = time.monotonic() + 2
+            while executor.worker_pids() in ([], [pid]) and time.monotonic() < deadline:
+                loop(asyncio.sleep(0.01))
+        assert len(seen) == 3
+    with started(data_dir, query_workers=1) as (executor, loop):  # the default keeps its worker
+        [pid] = executor.worker_pids()
+        for _ in range(300):
+            run((executor, loop), POINT)
+        assert executor.worker_pids() == [pid]
+        assert loop(executor.worker_info())["private_dirty"] < 64 * 1024 * 1024
 
 
 def test_workers_volunteer_to_the_oom_killer(pool):
