@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--query-workers", type=int, default=None, help="query processes (default 2)"
     )
+    serve.add_argument(
+        "--workers", type=int, default=None, help="HTTP processes sharing the port (default 1)"
+    )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
     return parser
 
@@ -61,6 +64,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "query_timeout": args.timeout,
         "query_workers": args.query_workers,
         "max_result_rows": args.max_rows,
+        "http_workers": args.workers,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 

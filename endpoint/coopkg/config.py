@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Public base of the instance IRIs; linked-data pages are served for IRIs under it.
     base_iri: str = "https://w3id.org/coops4dev/"
 
+    # HTTP processes sharing one listening socket; each has its own query workers and cache.
+    http_workers: int = Field(1, ge=1, description="HTTP server processes")
+
     # Query execution.
     query_timeout: float = Field(30.0, gt=0, description="seconds before a query is killed (503)")
     query_workers: int = Field(2, ge=1, description="processes that evaluate queries")

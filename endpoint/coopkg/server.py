@@ -1,7 +1,18 @@
-"""Running the application under uvicorn, with the fast event loop and HTTP parser."""
+"""Running the application under uvicorn (uvloop + httptools), in one or several HTTP processes.
+
+Several processes: the parent binds one listening socket, sets TCP_NODELAY on it (accepted
+connections inherit it; `uvicorn --workers` loses it and every keep-alive answer then waits ~44 ms,
+uvicorn issue #3149), and forks the HTTP processes before any thread or event loop exists. Each
+process runs its own lifespan (its own query executor and result cache) and accepts from the shared
+socket; the parent only supervises: it replaces a process that dies and stops them all on SIGTERM or
+SIGINT.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import sys
 
 import uvicorn
@@ -9,21 +20,83 @@ import uvicorn
 from .app import create_app
 from .config import Settings
 
-__all__ = ["serve"]
+__all__ = ["bind_socket", "serve"]
 
 
-def serve(settings: Settings) -> int:
-    app = create_app(settings)
-    print(
-        f"coopkg: serving SPARQL at http://{settings.host}:{settings.port}/sparql", file=sys.stderr
-    )
-    uvicorn.run(
-        app,
+def _config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
         http="httptools",
         log_level="warning",
         access_log=False,
+        backlog=2048,
     )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_child(settings: Settings, sock: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        uvicorn.Server(_config(settings)).run(sockets=[sock])
+    finally:
+        os._exit(0)
+
+
+def serve(settings: Settings) -> int:
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"coopkg: SPARQL endpoint {url}/sparql  query editor {url}/", file=sys.stderr, flush=True)
+    if settings.http_workers == 1:
+        uvicorn.Server(_config(settings)).run()
+        return 0
+
+    sock = bind_socket(settings.host, settings.port)
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            _run_child(settings, sock)
+        children.add(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(settings.http_workers):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            code = os.waitstatus_to_exitcode(status)
+            print(f"coopkg: HTTP process {pid} ended ({code}); starting another", file=sys.stderr)
+            spawn()
+    sock.close()
     return 0

@@ -1,0 +1,60 @@
+"""`coopkg serve --workers N`: several HTTP processes on one socket, supervised by the parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+from conftest import running_server
+
+ASK = {"query": "ASK { <https://w3id.org/coops4dev/id/organisation/ica> ?p ?o }"}
+
+
+def _children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return {int(p) for p in fh.read().split()}
+
+
+def test_several_http_processes_answer_and_a_dead_one_is_replaced():
+    with running_server("--workers", "2") as base:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for _ in range(20):
+                answer = client.get("/sparql", params=ASK, headers={"Accept": "application/json"})
+                assert answer.status_code == 200 and answer.json()["boolean"] is True
+        # forked processes share the command line: the supervisor is the one whose parent is not
+        matching = {
+            int(p) for p in os.listdir("/proc")
+            if p.isdigit() and _is_serve(int(p), base.rsplit(":", 1)[1])
+        }
+        supervisors = [pid for pid in matching if _parent(pid) not in matching]
+        assert len(supervisors) == 1
+        http_processes = _children(supervisors[0])
+        assert len(http_processes) == 2
+        victim = sorted(http_processes)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            now = _children(supervisors[0])
+            if victim not in now and len(now) == 2:
+                break
+            time.sleep(0.2)
+        assert victim not in now and len(now) == 2, now
+        # the replacement serves too
+        for _ in range(10):
+            assert httpx.get(f"{base}/sparql", params=ASK, timeout=10).status_code == 200
+
+
+def _is_serve(pid: int, port: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in argv and port.encode() in argv and b"--workers" in argv
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
