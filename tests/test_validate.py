@@ -340,3 +340,11 @@ def test_unusable_shape_exits_2_without_a_traceback(tmp_path: Path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert "unusable shape: MinCountConstraintComponent" in done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("sh:minCount") == 1
+
+
+def test_ill_typed_literal_is_a_violation_not_a_log_message():
+    fixture = FIXTURES / "invalid" / "125_principle_number_ill_typed.ttl"
+    done = run_validate(ONTOLOGY, BASE, fixture, SHAPES)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert 'value "one"^^xsd:integer' in done.stdout
+    assert done.stderr == "", done.stderr

@@ -17,7 +17,8 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -66,6 +67,17 @@ _LABELS = (SKOS.prefLabel, RDFS.label)
 
 
 # -- Inputs -------------------------------------------------------------------
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Silence a library's logger for a while: what it would log is reported otherwise."""
+    log = logging.getLogger(logger_name)
+    was_disabled, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = was_disabled
 
 
 @dataclass(frozen=True)
@@ -242,10 +254,13 @@ def _parse_file(path: Path, kind: str, graph: Graph) -> ParsedFile | InputProble
     parser = ox.parse(data, format=_OX_FORMATS[fmt], base_iri=base, rename_blank_nodes=True)
     triples: list[tuple[Node, Node, Node]] = []
     try:
-        for quad in parser:
-            triples.append(
-                (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
-            )
+        # rdflib logs a traceback for an ill-typed literal ("x"^^xsd:integer); sh:datatype
+        # reports it as a violation instead.
+        with _quiet("rdflib.term"):
+            for quad in parser:
+                triples.append(
+                    (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
+                )
     except SyntaxError as exc:
         return _syntax_problem(path, exc)
     except (TypeError, ValueError) as exc:
@@ -386,24 +401,24 @@ def validate(inputs: Inputs) -> ValidationResult:
     from pyshacl.errors import ReportableRuntimeError
 
     started = time.perf_counter()
-    # pySHACL logs an unusable shape to stderr before raising; the error is reported once, below.
-    pyshacl_log = logging.getLogger("pyshacl-validate")
-    was_disabled, pyshacl_log.disabled = pyshacl_log.disabled, True
+    where = Path(", ".join(_display(p) for p in inputs.shapes_files) or "shapes")
     try:
-        _conforms, report, _text = shacl_validate(
-            inputs.data,
-            shacl_graph=inputs.shapes,
-            inference="none",
-            inplace=True,
-            allow_warnings=True,
-            allow_infos=True,
-        )
+        # pySHACL logs an unusable shape to stderr before raising: it is reported once, below.
+        with _quiet("pyshacl-validate"), _quiet("rdflib.term"):
+            _conforms, report, _text = shacl_validate(
+                inputs.data,
+                shacl_graph=inputs.shapes,
+                inference="none",
+                inplace=True,
+                allow_warnings=True,
+                allow_infos=True,
+            )
     except ReportableRuntimeError as exc:  # a shape pySHACL cannot use, such as sh:minCount "x"
-        where = Path(", ".join(_display(p) for p in inputs.shapes_files) or "shapes")
         message = " ".join(str(exc.args[0] if exc.args else exc).split())
         raise InputError([InputProblem(where, f"unusable shape: {message}")]) from exc
-    finally:
-        pyshacl_log.disabled = was_disabled
+    except (TypeError, ValueError) as exc:  # pySHACL comparing values it cannot compare
+        message = f"pySHACL could not apply the shapes to this data: {type(exc).__name__}: {exc}"
+        raise InputError([InputProblem(where, message)]) from exc
     for graph in (inputs.shapes, inputs.data):
         for prefix, namespace in graph.namespaces():
             report.bind(prefix, namespace, override=False)
