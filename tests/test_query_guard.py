@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from coopkg.errors import QueryRefused, UpdateForbidden
-from coopkg.query_guard import MAX_DEPTH, check_query, scan_query
+from coopkg.query_guard import MAX_DEPTH, UPDATE_KEYWORDS, check_query, scan_query
 
 ALLOWED = [
     "SELECT * WHERE { ?s ?p ?o }",
@@ -31,6 +31,9 @@ ALLOWED = [
     'SELECT * WHERE { ?s ?p "; DROP ALL" }',
     "SELECT * WHERE { ?s ?p ?o ; ?q ?r }",  # `;` inside a group is a predicate list
     "select * where { ?s a ?o }",
+    # Not keywords for Oxigraph (ASCII case folding only), though str.upper() would make them so.
+    "SELECT * { \u017fervice <http://x> { ?s ?p ?o } }",
+    "\u0131nsert DATA { <http://a> <http://b> <http://c> }",
 ]
 
 
@@ -116,6 +119,22 @@ def test_depth(query, depth):
 def test_deep_nesting_refused(query):
     with pytest.raises(QueryRefused, match="nested too deeply"):
         check_query(query)
+
+
+@pytest.mark.parametrize("query", ALLOWED + SERVICE + [q for q, _ in UPDATES])
+def test_fast_path_agrees_with_a_full_scan(query):
+    """check_query lexes only the prologue when substring tests allow it: same verdicts."""
+    full = scan_query(query)
+    expected = None
+    if full.operation in UPDATE_KEYWORDS or full.update_after_semicolon:
+        expected = UpdateForbidden
+    elif full.has_service:
+        expected = QueryRefused
+    if expected is None:
+        check_query(query)
+    else:
+        with pytest.raises(expected):
+            check_query(query)
 
 
 def test_large_query_is_cheap():

@@ -31,6 +31,7 @@ MAX_DEPTH = 256
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
+_UPDATE_LOWER = tuple(sorted(word.lower() for word in UPDATE_KEYWORDS))
 _PROLOGUE = frozenset({"BASE", "PREFIX"})
 
 # One alternative per token class. Order matters: long strings before short ones, prefixed names
@@ -72,7 +73,9 @@ class QueryShape:
     max_depth: int
 
 
-def scan_query(query: str) -> QueryShape:
+def scan_query(query: str, *, until_operation: bool = False) -> QueryShape:
+    """Tokenise `query` and report its shape. With `until_operation`, stop at the first keyword
+    after the prologue (the other fields are then not looked for)."""
     operation: str | None = None
     has_service = False
     update_after_semicolon = False
@@ -85,12 +88,14 @@ def scan_query(query: str) -> QueryShape:
             continue
         text = match.group()
         if kind == "word":
-            word = text.upper()
+            word = text.upper() if text.isascii() else text  # SPARQL keywords are ASCII
             if word == "SERVICE":
                 has_service = True
             if in_prologue and word not in _PROLOGUE:
                 in_prologue = False
                 operation = word
+                if until_operation:
+                    break
             if after_semicolon and depth == 0 and word in UPDATE_KEYWORDS:
                 update_after_semicolon = True
         elif kind == "other":
@@ -110,9 +115,21 @@ def scan_query(query: str) -> QueryShape:
     return QueryShape(operation, has_service, update_after_semicolon, max_depth)
 
 
-def check_query(query: str, *, max_depth: int = MAX_DEPTH) -> QueryShape:
-    """Raise UpdateForbidden or QueryRefused for what this endpoint never runs; else the shape."""
-    shape = scan_query(query)
+def _full_scan_needed(query: str, max_depth: int) -> bool:
+    """Cheap substring tests that prove a full scan could find nothing but the operation: no
+    `service` anywhere, fewer brackets and unary operators in all than `max_depth`, and no update
+    verb that could follow a `;`. Typical queries pass them, and only their prologue is lexed."""
+    lowered = query.lower()
+    if "service" in lowered:
+        return True
+    if sum(map(query.count, "{([!-+")) > max_depth:
+        return True
+    return ";" in query and any(word in lowered for word in _UPDATE_LOWER)
+
+
+def check_query(query: str, *, max_depth: int = MAX_DEPTH) -> None:
+    """Raise UpdateForbidden or QueryRefused for what this endpoint never runs."""
+    shape = scan_query(query, until_operation=not _full_scan_needed(query, max_depth))
     if shape.operation in UPDATE_KEYWORDS or shape.update_after_semicolon:
         raise UpdateForbidden(
             "SPARQL Update is not allowed: this endpoint is read-only (found "
@@ -124,4 +141,3 @@ def check_query(query: str, *, max_depth: int = MAX_DEPTH) -> QueryShape:
         raise QueryRefused(
             f"query nested too deeply: {shape.max_depth} levels of brackets, at most {max_depth}"
         )
-    return shape
