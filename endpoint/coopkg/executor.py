@@ -47,6 +47,7 @@ import ctypes
 import faulthandler
 import gc
 import io
+import logging
 import os
 import pickle
 import re
@@ -80,6 +81,7 @@ from .store import DatasetInfo, LoadError, load_store
 
 __all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "RecyclePolicy"]
 
+_log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 _WORKER_STACK = 256 * 1024 * 1024
 _KIND_LABEL = {"solutions": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT or DESCRIBE"}
@@ -626,6 +628,11 @@ class QueryExecutor:
             raise LoadError(reply[1])
         _, info, isolated = reply
         self.dataset, self.network_isolated = info, isolated
+        if not isolated:
+            _log.warning(
+                "query workers could not be moved into a network namespace (unprivileged user "
+                "namespaces are disabled here); SERVICE is still refused by the query guard"
+            )
         workers = await asyncio.gather(
             *(self._spawn() for _ in range(self._settings.query_workers))
         )
@@ -749,7 +756,7 @@ class QueryExecutor:
     async def _acquire(self) -> _Worker:
         while True:
             if self._idle:
-                worker = self._idle.popleft()
+                worker = self._idle.pop()  # LIFO: the most recently used worker is warm
             else:
                 if self._closed:
                     raise WorkerFailed("the query engine is shutting down")
@@ -790,9 +797,15 @@ class QueryExecutor:
         try:
             reply, retire = await worker.exchange(request, timeout)
         except TimeoutError:
+            _log.warning(
+                "a query ran past %g s: worker %d killed and replaced", timeout, worker.pid
+            )
             self._replace(worker)
             raise QueryTimeout(f"query exceeded the {timeout:g} s limit and was stopped") from None
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            _log.error(
+                "worker %d died during a query (crash or out of memory); replaced", worker.pid
+            )
             self._replace(worker)
             raise WorkerFailed(
                 "the query process died while evaluating this query (out of memory or a crash); "
