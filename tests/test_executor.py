@@ -8,7 +8,6 @@ import io
 import json
 import os
 import signal
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -366,9 +365,9 @@ def test_queries_reach_oxigraph_in_a_worker_process(pool):
     executor, loop = pool
     info = loop(executor.worker_info())
     assert info["pid"] in executor.worker_pids() and info["pid"] != os.getpid()
-    # Workers are forked from this process: they can only be as clean as it is.
-    if "rdflib.plugins.sparql" not in sys.modules:
-        assert info["rdflib_sparql_loaded"] is False
+    # The zygote is a fresh interpreter: whatever this test process has imported, workers have
+    # no rdflib SPARQL engine to fall back on.
+    assert info["rdflib_sparql_loaded"] is False
     # RDF 1.2 triple terms: Oxigraph evaluates them; rdflib's SPARQL engine cannot parse them.
     outcome = run(
         pool,
@@ -419,11 +418,12 @@ def test_byte_cap_cuts_at_a_row_boundary(tmp_path):
 
 
 def _gone(pid: int) -> bool:
+    """Exited: reaped, or a zombie waiting for pid 1 (orphans of a dead zygote)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return True
-    return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def test_timeout_kills_the_worker_while_others_answer(data_dir):
@@ -518,6 +518,25 @@ def test_deep_query_past_the_guard_does_not_crash_the_worker(pool):
     assert executor.worker_pids() == pids
 
 
+def test_zygote_death_reloads_the_dataset(data_dir):
+    """If the zygote dies (its workers die with it), a new one loads the dataset again."""
+    with started(data_dir, query_workers=2) as (executor, loop):
+        zygote, workers = executor.zygote_pid, executor.worker_pids()
+        os.kill(zygote, signal.SIGKILL)
+        time.sleep(0.2)
+        assert all(_gone(pid) for pid in workers)  # PDEATHSIG
+        answered = None
+        deadline = time.monotonic() + 10
+        while answered is None and time.monotonic() < deadline:
+            try:
+                answered = run((executor, loop), POINT)
+            except WorkerFailed:
+                loop(asyncio.sleep(0.05))
+        assert answered is not None and answered.rows == 1
+        assert executor.zygote_pid not in (0, zygote)
+        assert len(executor.worker_pids()) == 2
+
+
 def test_worker_killed_while_idle_is_replaced(pool):
     executor, loop = pool
     for pid in executor.worker_pids():
@@ -531,7 +550,7 @@ def test_close_stops_every_process_even_with_another_executor_alive(pool, data_d
     other, _ = pool  # alive all along: its sockets must not keep this executor's processes up
     assert other.worker_pids()
     with started(data_dir, query_workers=2) as (executor, loop):
-        zygote, workers = executor._zygote_pid, executor.worker_pids()
+        zygote, workers = executor.zygote_pid, executor.worker_pids()
         start = time.monotonic()
     assert time.monotonic() - start < 0.5
     time.sleep(0.1)
@@ -574,7 +593,7 @@ def test_load_error_is_reported_and_leaves_no_process(tmp_path):
             loop(executor.start())
     finally:
         loop.close()
-    assert executor._zygote_pid == 0
+    assert executor.zygote_pid == 0
 
 
 # ------------------------------------------------------------------------------------------

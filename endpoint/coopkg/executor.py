@@ -3,41 +3,48 @@
 pyoxigraph's `Store.query` cannot be interrupted, so a query that must stop after `query_timeout`
 seconds has to run in a process of its own. The layout:
 
-    server process (asyncio)  --control socket-->  zygote  --fork-->  worker, worker, ...
-          ^                                                              |
-          +------------------ one socketpair per worker -----------------+
+    server process (asyncio) --control socket--> zygote --fork--> worker, worker, ...
+          ^                                                          |
+          +---------------- one socketpair per worker ---------------+
 
-- `start()` forks a **zygote** once, from the event-loop thread before uvicorn serves anything.
-  The zygote is single-threaded: it loads the dataset (`coopkg.store.load_store`), cuts itself off
-  the network when the kernel lets it (new user and network namespaces: even Oxigraph's own SERVICE
-  client could not reach anything), freezes the garbage collector, and then only forks. The server
-  process never holds the store.
-- Each **worker** is forked from the zygote, so the store's memory is shared copy-on-write by all
-  workers, and a fresh worker costs one `fork()` (milliseconds, whatever the graph's size) instead
-  of a reload. The zygote creates a socketpair and a pidfd for each worker and passes both to the
-  server with `socket.send_fds`: the server talks to the worker directly and can kill it without
-  racing against pid reuse.
+- `start()` spawns the **zygote**: a fresh interpreter (the server never forks itself: by then it
+  may have threads, and a fork would copy their locks). The zygote is single-threaded: it loads
+  the dataset (`coopkg.store.load_store`), moves into new user and network namespaces where the
+  kernel allows it (then not even Oxigraph's own SERVICE client can reach anything), freezes the
+  garbage collector, and from then on only forks workers. The server process never holds the
+  store; if the zygote dies, a new one reloads the dataset.
+- Each **worker** is forked from the zygote, so the store's memory is shared copy-on-write, and a
+  fresh worker costs one `fork()` (22 ms on 1M triples) instead of a reload. The zygote passes the
+  server a socketpair end and a pidfd for each worker (`socket.send_fds`): the server talks to the
+  worker directly and kills it without racing against pid reuse. Workers die with the zygote
+  (PR_SET_PDEATHSIG), the zygote with the server, and workers go first under memory pressure
+  (oom_score_adj 1000).
 - Reading Oxigraph's in-memory store writes reference counts, so pages a query scans become the
-  worker's private copy. A worker whose private memory passes a bound (`RecyclePolicy`) retires
-  after answering and a fresh fork, sharing everything again, takes its place: measured on 1M
-  triples, three processes at 552 MB RSS each add up to 550 MB (PSS 182 MB each), and a
-  replacement is ready 22 ms after a kill.
-- The server waits on worker sockets with asyncio streams: no thread per request, nothing blocks the
-  event loop. A job is a pickled `QueryJob`; the worker answers with a pickled `QueryOutcome` or an
-  error (class name and message). On timeout the server SIGKILLs the worker through its pidfd,
-  answers `QueryTimeout`, and asks the zygote for a replacement in the background. A worker that
-  dies (crash, out of memory: workers volunteer to the OOM killer first) gives `WorkerFailed` and is
-  replaced the same way. Requests wait for a free worker in a bounded queue; past that bound, or
-  after waiting `query_timeout`, they get `Overloaded`.
-- Negotiation happens in the worker, once the result kind is known, and results are written by
-  pyoxigraph's own serializers. Solutions are first written as TSV (one line per row, so rows can
-  be counted and cut at a row boundary) and converted to the negotiated format by pyoxigraph's TSV
-  parser and serializer; measured at about 10 % over a direct serialisation. Graphs are serialised
-  from an iterator that stops at `max_result_rows`.
+  worker's private copy (a COUNT over one predicate of 1M triples: 284 MB). A worker whose
+  private memory passes a bound (`RecyclePolicy`) retires after answering and a fresh fork, sharing
+  every page again, takes its place. Measured on 1M triples: zygote and two workers at 552 MB RSS
+  each, 182 MB PSS each.
+- Workers evaluate on a thread with a 256 MB stack: Oxigraph's parser and optimiser recurse, and
+  thousands of UNIONs or nested groups overflow the main thread's 8 MB (the kernel kills the
+  process) where they fit here and end in a result or the timeout.
+- The server waits on worker sockets with asyncio streams: no thread per request, nothing blocks
+  the event loop. A job is a pickled `QueryJob`; the worker answers with a pickled `QueryOutcome`
+  or an error (class name and message). On timeout, or when the caller is cancelled (the client
+  left), the server SIGKILLs the worker, and forks a replacement in the background. A worker that
+  dies mid-query gives `WorkerFailed` at once and is replaced the same way. Requests wait for a
+  free worker in a bounded line; past its length, or after `2 * query_timeout`, `Overloaded`.
+- Negotiation happens in the worker once the result kind is known, and pyoxigraph's own
+  serializers write every result. Solutions are first written as TSV (one line per row, so rows
+  can be counted and cut at a row boundary) and converted by pyoxigraph's TSV parser and the
+  target serializer: about 10 % over a direct serialisation. Graphs are serialised from an
+  iterator that stops at `max_result_rows`.
 
-Alternatives rejected: threads (cannot stop a running query), `multiprocessing` pools (workers
-forked from the server after uvicorn has started threads, or spawned and reloading the whole graph
-each time one is replaced), `ProcessPoolExecutor` (a killed worker breaks the whole pool).
+Cost: a point lookup takes 20 µs in process and 75-160 µs through `run()` on the 2-core machine
+this was measured on (`bench/executor_overhead.py`); about 10k lookups/s with 16 in flight.
+
+Alternatives rejected: threads (a running query cannot be stopped), `multiprocessing` pools
+(forked from a server that has threads, or spawned and reloading the whole graph for each
+replacement), `ProcessPoolExecutor` (one killed worker breaks the whole pool).
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -454,23 +462,18 @@ def _isolate_network() -> bool:
         return False
 
 
-def _release_inherited_fds(keep: int) -> None:
-    """Let go of every descriptor inherited from the server (its other sockets, its event loop, the
-    control sockets of any other executor) except stdio and `keep`. Each is pointed at /dev/null
-    rather than closed, so its number is not reused while a stale Python object still owns it."""
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for name in names:
-        fd = int(name)
-        if fd > 2 and fd not in (keep, devnull):
-            try:
-                os.dup2(devnull, fd)
-            except OSError:
-                pass
-    os.close(devnull)
+def _zygote_entry() -> NoReturn:
+    """The zygote's program (`_ZYGOTE_PROGRAM`): a fresh interpreter, given the control socket's
+    descriptor as its argument and (sources, settings, policy) as the first frame on it."""
+    ctl = socket.socket(fileno=int(sys.argv[1]))
+    request = _recv_frame(ctl)
+    if request is None:
+        os._exit(1)
+    sources, settings, policy = request
+    _zygote_main(ctl, sources, settings, policy)
+
+
+_ZYGOTE_PROGRAM = f"from {__name__} import _zygote_entry; _zygote_entry()"
 
 
 def _zygote_main(
@@ -480,12 +483,8 @@ def _zygote_main(
     policy: RecyclePolicy,
 ) -> NoReturn:
     _die_with_parent()
-    _release_inherited_fds(ctl.fileno())
-    signal.set_wakeup_fd(-1)
-    signal.signal(
-        signal.SIGINT, signal.SIG_IGN
-    )  # Ctrl-C reaches the process group: the server decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group: the server decides when the engine stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         store, info = load_store(sources)
     except LoadError as exc:
@@ -593,7 +592,8 @@ class QueryExecutor:
         self._max_waiting = max_waiting if max_waiting is not None else 32 * settings.query_workers
         # A waiting query may sit behind one that runs to its timeout, then the replacement's fork.
         self._max_wait = 2 * settings.query_timeout
-        self._zygote_pid = 0
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._restarting = False
         self._ctl: socket.socket | None = None
         self._ctl_lock = asyncio.Lock()
         self._idle: deque[_Worker] = deque()
@@ -607,37 +607,9 @@ class QueryExecutor:
     # ---- lifecycle
 
     async def start(self) -> DatasetInfo:
-        """Fork the zygote, wait for it to load the dataset, and start the workers."""
-        ctl, theirs = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            ctl.close()
-            try:
-                _zygote_main(theirs, self._sources, self._settings, self._policy)
-            finally:
-                os._exit(1)
-        theirs.close()
-        ctl.setblocking(False)
-        self._ctl, self._zygote_pid = ctl, pid
-        reply, _ = await self._ctl_read(_HEADER.size, with_frame=True)
-        if reply is None:
-            await self.close()
-            raise LoadError("the query process exited while loading the dataset")
-        if reply[0] == "error":
-            await self.close()
-            raise LoadError(reply[1])
-        _, info, isolated = reply
-        self.dataset, self.network_isolated = info, isolated
-        if not isolated:
-            _log.warning(
-                "query workers could not be moved into a network namespace (unprivileged user "
-                "namespaces are disabled here); SERVICE is still refused by the query guard"
-            )
-        workers = await asyncio.gather(
-            *(self._spawn() for _ in range(self._settings.query_workers))
-        )
-        for worker in workers:
-            self._release(worker)
+        """Start the zygote, wait for it to load the dataset, and fork the workers."""
+        info = await self._start_zygote()
+        await self._fill_pool()
         return info
 
     async def close(self) -> None:
@@ -645,9 +617,7 @@ class QueryExecutor:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(WorkerFailed("the query engine is shutting down"))
+        self._fail_waiters("the query engine is shutting down")
         workers = list(self._workers)
         for worker in workers:
             worker.kill()
@@ -660,17 +630,96 @@ class QueryExecutor:
             worker.close()
         self._workers.clear()
         self._idle.clear()
+        await self._stop_zygote()
+
+    @property
+    def zygote_pid(self) -> int:
+        return self._zygote.pid if self._zygote is not None else 0
+
+    async def _start_zygote(self) -> DatasetInfo:
+        """Spawn a fresh interpreter as the zygote (the server process itself never forks: it
+        may have threads by now), send it its job, and wait for the loaded dataset's facts."""
+        ctl, theirs = socket.socketpair()
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent)  # coopkg importable, installed or not
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _ZYGOTE_PROGRAM, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            theirs.close()
+        ctl.setblocking(False)
+        self._ctl, self._zygote = ctl, proc
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(ctl, _frame((self._sources, self._settings, self._policy)))
+        reply, _ = await self._ctl_read(_HEADER.size, with_frame=True)
+        if reply is None or reply[0] == "error":
+            await self._stop_zygote()
+            raise LoadError(
+                reply[1] if reply else "the query process exited while loading the dataset"
+            )
+        _, info, isolated = reply
+        self.dataset, self.network_isolated = info, isolated
+        if not isolated:
+            _log.warning(
+                "query workers could not be moved into a network namespace (unprivileged user "
+                "namespaces are disabled here); SERVICE is still refused by the query guard"
+            )
+        return info
+
+    async def _stop_zygote(self) -> None:
         if self._ctl is not None:
             self._ctl.close()
             self._ctl = None
-        if self._zygote_pid:
-            pid, self._zygote_pid = self._zygote_pid, 0
-            for _ in range(100):  # the zygote exits on EOF; its workers follow (PDEATHSIG)
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    return
-                await asyncio.sleep(0.01)
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        proc, self._zygote = self._zygote, None
+        if proc is None:
+            return
+        for _ in range(100):  # it exits on EOF; its workers follow (PDEATHSIG)
+            if proc.poll() is not None:
+                return
+            await asyncio.sleep(0.01)
+        proc.kill()
+        proc.wait()
+
+    async def _fill_pool(self) -> None:
+        missing = self._settings.query_workers - len(self._workers)
+        for worker in await asyncio.gather(*(self._spawn() for _ in range(missing))):
+            self._release(worker)
+
+    def _zygote_lost(self) -> None:
+        """The zygote is gone (its workers with it): load the dataset into a new one, once."""
+        if self._closed or self._restarting:
+            return
+        self._restarting = True
+
+        async def restart() -> None:
+            try:
+                _log.error("the query engine's zygote exited; reloading the dataset")
+                await self._stop_zygote()
+                await self._start_zygote()
+                await self._fill_pool()
+            except (LoadError, WorkerFailed, OSError) as exc:
+                _log.error("restarting the query engine failed: %s", exc)
+                self._fail_waiters("the query engine is not running")
+            finally:
+                self._restarting = False
+
+        self._background(restart())
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _fail_waiters(self, message: str) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(WorkerFailed(message))
 
     # ---- the zygote channel
 
@@ -711,8 +760,11 @@ class QueryExecutor:
         async with self._ctl_lock:
             if self._ctl is None:
                 raise WorkerFailed("the query engine is not running")
-            self._ctl.send(b"F")
-            data, fds = await self._ctl_read(_HEADER.size)
+            try:
+                self._ctl.send(b"F")
+                data, fds = await self._ctl_read(_HEADER.size)
+            except OSError:
+                data, fds = None, []
         if data is None or not fds:
             raise WorkerFailed("the query engine is not running (its zygote process exited)")
         pid = _HEADER.unpack(data)[0]
@@ -734,18 +786,18 @@ class QueryExecutor:
             try:
                 self._release(await self._spawn())
             except WorkerFailed:
-                while self._waiters:
-                    waiter = self._waiters.popleft()
-                    if not waiter.done():
-                        waiter.set_exception(WorkerFailed("the query engine is not running"))
+                self._zygote_lost()
 
-        task = asyncio.get_running_loop().create_task(respawn())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(respawn())
 
     # ---- the pool
 
     def _release(self, worker: _Worker) -> None:
+        if len(self._workers) > self._settings.query_workers:  # a respawn raced a restart
+            worker.kill()
+            worker.close()
+            self._workers.discard(worker)
+            return
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -761,7 +813,7 @@ class QueryExecutor:
                 if self._closed:
                     raise WorkerFailed("the query engine is shutting down")
                 if not self._workers and not self._tasks:
-                    raise WorkerFailed("the query engine is not running")
+                    self._zygote_lost()  # try again: the dataset may load this time
                 if len(self._waiters) >= self._max_waiting:
                     raise Overloaded(
                         f"all {self._settings.query_workers} query workers are busy and "
