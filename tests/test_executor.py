@@ -28,7 +28,7 @@ from coopkg.errors import (
     UpdateForbidden,
     WorkerFailed,
 )
-from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome, RecyclePolicy
+from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome, WorkerPolicy
 from coopkg.store import LoadError
 
 EX = "http://example.org/"
@@ -76,10 +76,10 @@ def data_dir(tmp_path_factory) -> Path:
 
 @contextmanager
 def started(
-    data_dir: Path, recycle: RecyclePolicy | None = None, **settings
+    data_dir: Path, policy: WorkerPolicy | None = None, **settings
 ) -> Iterator[tuple[QueryExecutor, Loop]]:
     loop = Loop()
-    executor = QueryExecutor([(data_dir, None)], Settings(**settings), recycle=recycle)
+    executor = QueryExecutor([(data_dir, None)], Settings(**settings), policy=policy)
     loop(executor.start())
     try:
         yield executor, loop
@@ -559,8 +559,8 @@ def test_close_stops_every_process_even_with_another_executor_alive(pool, data_d
 
 def test_worker_retires_when_its_private_memory_grows(data_dir):
     """A worker whose copy-on-write pages have become private hands over to a fresh fork."""
-    policy = RecyclePolicy(private_bytes=0, check_every=1)
-    with started(data_dir, recycle=policy, query_workers=1) as (executor, loop):
+    policy = WorkerPolicy(private_bytes=0, check_every=1)
+    with started(data_dir, policy=policy, query_workers=1) as (executor, loop):
         seen = set()
         for _ in range(3):
             [pid] = executor.worker_pids()
@@ -576,6 +576,20 @@ def test_worker_retires_when_its_private_memory_grows(data_dir):
             run((executor, loop), POINT)
         assert executor.worker_pids() == [pid]
         assert loop(executor.worker_info())["private_dirty"] < 64 * 1024 * 1024
+
+
+def test_memory_hungry_query_fails_cleanly(tmp_path):
+    """A worker's address space is capped: a sort that outgrows it kills the worker, not the
+    machine; the client gets WorkerFailed quickly and the pool recovers."""
+    lines = [f'<{EX}s{i}> <{EX}p> "v{i}" .' for i in range(2000)]
+    (tmp_path / "g.nt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    policy = WorkerPolicy(memory_bytes=150 * 1024 * 1024)
+    with started(tmp_path, policy=policy, query_timeout=20, query_workers=1) as pair:
+        start = time.monotonic()
+        with pytest.raises(WorkerFailed):
+            run(pair, "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f")
+        assert time.monotonic() - start < 10
+        assert run(pair, f"ASK {{ <{EX}s1> ?p ?o }}").body.endswith(b"true}")
 
 
 def test_workers_volunteer_to_the_oom_killer(pool):

@@ -17,11 +17,13 @@ seconds has to run in a process of its own. The layout:
   fresh worker costs one `fork()` (22 ms on 1M triples) instead of a reload. The zygote passes the
   server a socketpair end and a pidfd for each worker (`socket.send_fds`): the server talks to the
   worker directly and kills it without racing against pid reuse. Workers die with the zygote
-  (PR_SET_PDEATHSIG), the zygote with the server, and workers go first under memory pressure
-  (oom_score_adj 1000).
+  (PR_SET_PDEATHSIG), the zygote with the server. A worker's address space is capped
+  (`WorkerPolicy.memory_bytes`, RLIMIT_AS): a query that outgrows it makes Oxigraph abort, and the
+  client gets `WorkerFailed` within moments instead of the machine swapping; should the OOM killer
+  still act, workers go first (oom_score_adj 1000).
 - Reading Oxigraph's in-memory store writes reference counts, so pages a query scans become the
   worker's private copy (a COUNT over one predicate of 1M triples: 284 MB). A worker whose
-  private memory passes a bound (`RecyclePolicy`) retires after answering and a fresh fork, sharing
+  private memory passes a bound (`WorkerPolicy`) retires after answering and a fresh fork, sharing
   every page again, takes its place. Measured on 1M triples: zygote and two workers at 552 MB RSS
   each, 182 MB PSS each.
 - Workers evaluate on a thread with a 256 MB stack: Oxigraph's parser and optimiser recurse, and
@@ -58,6 +60,7 @@ import logging
 import os
 import pickle
 import re
+import resource
 import select
 import signal
 import socket
@@ -87,7 +90,7 @@ from .negotiation import FORMATS, ResultFormat, choose_format
 from .query_guard import check_query
 from .store import DatasetInfo, LoadError, load_store
 
-__all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "RecyclePolicy"]
+__all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "WorkerPolicy"]
 
 _log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
@@ -333,7 +336,7 @@ def _debug_info(network_isolated: bool) -> dict[str, Any]:
 
 
 def _worker_main(
-    sock: socket.socket, store: Any, settings: Settings, isolated: bool, policy: RecyclePolicy
+    sock: socket.socket, store: Any, settings: Settings, isolated: bool, policy: WorkerPolicy
 ) -> NoReturn:
     """Set the process up, then answer jobs on one thread with a large stack: Oxigraph's parser and
     optimiser recurse, and thousands of UNIONs, BINDs or `+` overflow the main thread's 8 MB (the
@@ -347,6 +350,7 @@ def _worker_main(
             f.write("1000")
     except OSError:
         pass
+    _limit_memory(policy, settings)
     threading.stack_size(_WORKER_STACK)
     thread = threading.Thread(
         target=_serve_jobs, args=(sock, store, settings, isolated, policy), name="coopkg-query"
@@ -357,8 +361,9 @@ def _worker_main(
 
 
 @dataclass(frozen=True)
-class RecyclePolicy:
-    """When a worker retires so that a fresh fork, sharing every page with the zygote, takes over.
+class WorkerPolicy:
+    """Limits of one worker: the memory it may use, and when it retires so that a fresh fork,
+    sharing every page with the zygote, takes over.
 
     Reading Oxigraph's in-memory store writes to it (reference counts), so each page a query
     touches becomes the worker's private copy: one COUNT over a predicate of a 1M-triple store
@@ -369,6 +374,27 @@ class RecyclePolicy:
     private_bytes: int | None = None
     check_after: float = 0.05
     check_every: int = 256
+    # Address space a worker may add to its size at fork (RLIMIT_AS): past it an allocation fails,
+    # Oxigraph aborts and the query ends in WorkerFailed instead of the machine swapping or the
+    # OOM killer choosing. None: half the physical memory shared among the workers, at least 1 GiB.
+    memory_bytes: int | None = None
+
+
+def _limit_memory(policy: WorkerPolicy, settings: Settings) -> None:
+    budget = policy.memory_bytes
+    if budget is None:
+        try:
+            physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            return
+        budget = max(1 << 30, physical // 2 // settings.query_workers)
+    try:
+        with open("/proc/self/status", "rb") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith(b"VmSize:"))
+        limit = size + _WORKER_STACK + budget
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, StopIteration):
+        pass
 
 
 def _private_dirty() -> int:
@@ -391,11 +417,11 @@ def _resident() -> int:
 
 
 def _serve_jobs(
-    sock: socket.socket, store: Any, settings: Settings, isolated: bool, policy: RecyclePolicy
+    sock: socket.socket, store: Any, settings: Settings, isolated: bool, policy: WorkerPolicy
 ) -> NoReturn:
     """Answer jobs until the server closes the socket. Each reply says whether this worker now
     retires: after a failure the engine may not have recovered from (a Rust panic surfaces as a
-    BaseException), or when too much of the shared store has become private (`RecyclePolicy`)."""
+    BaseException), or when too much of the shared store has become private (`WorkerPolicy`)."""
     limit = policy.private_bytes
     if limit is None:
         limit = 64 * 1024 * 1024 + _resident() // 4
@@ -480,7 +506,7 @@ def _zygote_main(
     ctl: socket.socket,
     sources: list[tuple[Path, str | None]],
     settings: Settings,
-    policy: RecyclePolicy,
+    policy: WorkerPolicy,
 ) -> NoReturn:
     _die_with_parent()
     # Ctrl-C reaches the whole process group: the server decides when the engine stops.
@@ -584,11 +610,11 @@ class QueryExecutor:
         settings: Settings,
         *,
         max_waiting: int | None = None,
-        recycle: RecyclePolicy | None = None,
+        policy: WorkerPolicy | None = None,
     ) -> None:
         self._sources = list(sources)
         self._settings = settings
-        self._policy = recycle or RecyclePolicy()
+        self._policy = policy or WorkerPolicy()
         self._max_waiting = max_waiting if max_waiting is not None else 32 * settings.query_workers
         # A waiting query may sit behind one that runs to its timeout, then the replacement's fork.
         self._max_wait = 2 * settings.query_timeout
