@@ -127,23 +127,15 @@ def _frame(obj: Any) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = sock.recv(min(size - len(buf), 1 << 20))
-        if not chunk:
-            return None
-        buf += chunk
-    return bytes(buf)
-
-
-def _recv_frame(sock: socket.socket) -> Any:
-    """Blocking read of one frame (worker and zygote side); None when the peer has gone."""
-    header = _recv_exactly(sock, _HEADER.size)
-    if header is None:
+def _read_frame(reader: io.BufferedReader) -> Any:
+    """Blocking read of one frame (worker and zygote side); None when the peer has gone. The
+    buffered reader usually gets header and body in one recv."""
+    header = reader.read(_HEADER.size)
+    if len(header) < _HEADER.size:
         return None
-    data = _recv_exactly(sock, _HEADER.unpack(header)[0])
-    return None if data is None else pickle.loads(data)
+    size = _HEADER.unpack(header)[0]
+    data = reader.read(size)
+    return pickle.loads(data) if len(data) == size else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,8 +419,9 @@ def _serve_jobs(
         limit = 64 * 1024 * 1024 + _resident() // 4
     served = 0
     memo: dict[tuple, ResultFormat | None] = {}
+    reader = sock.makefile("rb")
     while True:
-        job = _recv_frame(sock)
+        job = _read_frame(reader)
         if job is None:
             os._exit(0)
         retire = False
@@ -492,7 +485,8 @@ def _zygote_entry() -> NoReturn:
     """The zygote's program (`_ZYGOTE_PROGRAM`): a fresh interpreter, given the control socket's
     descriptor as its argument and (sources, settings, policy) as the first frame on it."""
     ctl = socket.socket(fileno=int(sys.argv[1]))
-    request = _recv_frame(ctl)
+    # Buffered, yet nothing is read ahead: the server sends nothing more until the zygote answers.
+    request = _read_frame(ctl.makefile("rb"))
     if request is None:
         os._exit(1)
     sources, settings, policy = request
@@ -553,16 +547,48 @@ def _zygote_main(
 # The server side.
 
 
+class _Channel(asyncio.Protocol):
+    """The server's end of a worker socket: collects one reply frame at a time for `exchange`.
+    A bare protocol rather than asyncio streams: about a third less server CPU per query."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.need = -1  # body length once the header has arrived
+        self.waiter: asyncio.Future[bytes] | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.need < 0 and len(self.buf) >= _HEADER.size:
+            self.need = _HEADER.unpack_from(self.buf)[0]
+        if 0 <= self.need <= len(self.buf) - _HEADER.size:
+            end = _HEADER.size + self.need
+            frame = bytes(memoryview(self.buf)[_HEADER.size : end])
+            del self.buf[:end]
+            self.need = -1
+            if self.waiter is not None and not self.waiter.done():
+                self.waiter.set_result(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("the worker closed its socket"))
+
+
 class _Worker:
     def __init__(self, pid: int, pidfd: int, sock: socket.socket) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.sock = sock
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.channel = _Channel()
 
     async def connect(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(sock=self.sock, limit=1 << 20)
+        loop = asyncio.get_running_loop()
+        await loop.create_connection(lambda: self.channel, sock=self.sock)
 
     def exited(self) -> bool:
         if self.pidfd >= 0:
@@ -583,8 +609,8 @@ class _Worker:
             pass
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.channel.transport is not None:
+            self.channel.transport.close()
         else:
             self.sock.close()
         if self.pidfd >= 0:
@@ -592,12 +618,16 @@ class _Worker:
             self.pidfd = -1
 
     async def exchange(self, request: Any, timeout: float) -> Any:
-        assert self.reader is not None and self.writer is not None
-        self.writer.write(_frame(request))
-        async with asyncio.timeout(timeout):
-            await self.writer.drain()
-            header = await self.reader.readexactly(_HEADER.size)
-            data = await self.reader.readexactly(_HEADER.unpack(header)[0])
+        channel = self.channel
+        if channel.lost or channel.transport is None:
+            raise ConnectionError("the worker closed its socket")
+        channel.waiter = asyncio.get_running_loop().create_future()
+        channel.transport.write(_frame(request))
+        try:
+            async with asyncio.timeout(timeout):
+                data = await channel.waiter
+        finally:
+            channel.waiter = None
         return pickle.loads(data)
 
 
@@ -864,7 +894,7 @@ class QueryExecutor:
                         elif not waiter.cancelled() and waiter.exception() is None:
                             self._release(waiter.result())
                 worker = got
-            if worker.exited():  # died while idle (killed from outside, say)
+            if worker.exited() or worker.channel.lost:  # died while idle (killed, say)
                 self._replace(worker)
                 continue
             return worker
