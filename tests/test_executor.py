@@ -240,6 +240,11 @@ def test_graph_selection_by_protocol_parameters(pool):
     }
 
 
+def test_invalid_graph_iri_is_refused(pool):
+    with pytest.raises(QueryRefused, match="invalid graph IRI"):
+        run(pool, "ASK {}", default_graph_uris=("not an IRI",))
+
+
 def test_from_clauses_and_protocol_parameters_win(pool):
     query = UNION.replace("SELECT ?v", f"SELECT ?v FROM <{G1}> FROM NAMED <{G2}>")
     assert _graph_values(pool, query) == {"one", G2}

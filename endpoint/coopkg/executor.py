@@ -74,6 +74,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+import pyoxigraph as ox
+
 from . import errors
 from .config import Settings
 from .errors import (
@@ -204,8 +206,6 @@ def _dataset_options(job: QueryJob) -> dict[str, Any]:
     they define the whole dataset and replace FROM / FROM NAMED (SPARQL 1.1 Protocol, 2.1.4)."""
     if not job.default_graph_uris and not job.named_graph_uris:
         return {}
-    import pyoxigraph as ox
-
     try:
         return {
             "default_graph": [ox.NamedNode(u) for u in job.default_graph_uris],
@@ -220,8 +220,6 @@ def _dataset_options(job: QueryJob) -> dict[str, Any]:
 def _solutions_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[bytes, int, bool]:
     """Serialise at most max_result_rows solutions, cut at a row boundary, in at most
     max_result_bytes. TSV first: one line per solution (terms escape their newlines)."""
-    import pyoxigraph as ox
-
     max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
     # TSV is about as compact as any target; allow slack so a smaller target (CSV) is not cut early.
     writer = _CappedWriter(2 * max_bytes + 4096, max_lines=max_rows + 1)
@@ -263,8 +261,6 @@ def _solutions_body(results: Any, fmt: ResultFormat, settings: Settings) -> tupl
 
 
 def _graph_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[bytes, int, bool]:
-    import pyoxigraph as ox
-
     max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
     triples: list[Any] = []
     truncated = False
@@ -296,8 +292,6 @@ def _syntax_message(text: str) -> str:
 def _evaluate(
     store: Any, job: QueryJob, settings: Settings, memo: dict[tuple, ResultFormat | None]
 ) -> QueryOutcome:
-    import pyoxigraph as ox
-
     try:
         results = store.query(job.query, **_dataset_options(job))
     except SyntaxError as exc:
