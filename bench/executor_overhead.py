@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import uvloop
-
 from coopkg.config import Settings
 from coopkg.executor import QueryExecutor, QueryJob
 from coopkg.query_guard import check_query
