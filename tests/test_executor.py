@@ -528,7 +528,9 @@ def test_zygote_death_reloads_the_dataset(data_dir):
     with started(data_dir, query_workers=2) as (executor, loop):
         zygote, workers = executor.zygote_pid, executor.worker_pids()
         os.kill(zygote, signal.SIGKILL)
-        time.sleep(0.2)
+        deadline = time.monotonic() + 3
+        while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert all(_gone(pid) for pid in workers)  # PDEATHSIG
         answered = None
         deadline = time.monotonic() + 10
@@ -625,6 +627,20 @@ def test_deep_nesting_refused(pool):
     with pytest.raises(QueryRefused, match="nested too deeply"):
         run(pool, "SELECT * { FILTER(" + "!" * 10_000 + "true) }")
     assert run(pool, "SELECT * WHERE " + "{" * 50 + "}" * 50).rows == 1
+
+
+def test_large_query_is_guarded_in_the_worker_not_the_event_loop(pool):
+    executor, _ = pool
+    padding = "# the word service in a comment; insert nothing\n" * 20_000  # ~1 MB
+    refused = "SELECT * { ?s ?p ?o \n" + padding + " SERVICE <http://example.org/sparql> { } }"
+    start = time.perf_counter()
+    executor.check(refused)  # too long to scan on the event loop: deferred to the worker
+    assert time.perf_counter() - start < 0.02
+    with pytest.raises(QueryRefused, match="SERVICE is not allowed"):
+        run(pool, refused)
+    with pytest.raises(UpdateForbidden):
+        run(pool, "ASK {} ;\n" + padding + "DROP ALL")
+    assert run(pool, "ASK {}\n" + padding).body.endswith(b"true}")
 
 
 def test_lone_surrogates_are_a_syntax_error(pool):

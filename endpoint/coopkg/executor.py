@@ -89,7 +89,7 @@ from .errors import (
     WorkerFailed,
 )
 from .negotiation import FORMATS, ResultFormat, choose_format
-from .query_guard import check_query
+from .query_guard import check_query, full_scan_needed
 from .store import DatasetInfo, LoadError, load_store
 
 __all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "WorkerPolicy"]
@@ -97,6 +97,9 @@ __all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "WorkerPolicy"]
 _log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 _WORKER_STACK = 256 * 1024 * 1024
+# A full guard scan costs ~80 ms per MB of query text: past this size it runs in the worker, not on
+# the event loop (the substring tests that usually spare it stay in the server: ~1 ms per MB).
+_INLINE_SCAN_LIMIT = 32 * 1024
 _KIND_LABEL = {"solutions": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT or DESCRIBE"}
 
 
@@ -292,6 +295,8 @@ def _syntax_message(text: str) -> str:
 def _evaluate(
     store: Any, job: QueryJob, settings: Settings, memo: dict[tuple, ResultFormat | None]
 ) -> QueryOutcome:
+    if len(job.query) > _INLINE_SCAN_LIMIT:
+        check_query(job.query)  # deferred here by QueryExecutor.check
     try:
         results = store.query(job.query, **_dataset_options(job))
     except SyntaxError as exc:
@@ -322,13 +327,18 @@ def _debug_info(network_isolated: bool) -> dict[str, Any]:
 
 
 def _worker_main(
-    sock: socket.socket, store: Any, settings: Settings, isolated: bool, policy: WorkerPolicy
+    sock: socket.socket,
+    store: Any,
+    settings: Settings,
+    isolated: bool,
+    policy: WorkerPolicy,
+    zygote: int,
 ) -> NoReturn:
     """Set the process up, then answer jobs on one thread with a large stack: Oxigraph's parser and
     optimiser recurse, and thousands of UNIONs, BINDs or `+` overflow the main thread's 8 MB (the
     kernel kills the process) where they fit in `_WORKER_STACK` and end in a result or the
     timeout. The stack is address space: only the pages a query touches are ever used."""
-    _die_with_parent()
+    _die_with_parent(zygote)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     faulthandler.disable()  # a crash reaches the client as WorkerFailed, not a dump on stderr
     try:  # Under memory pressure, the kernel should kill a worker, not the zygote or the server.
@@ -455,13 +465,16 @@ _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent exits (Linux)."""
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent exits (Linux); exit now if the
+    parent is already gone (it may die between our fork and this call)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _isolate_network() -> bool:
@@ -477,14 +490,17 @@ def _isolate_network() -> bool:
 
 def _zygote_entry() -> NoReturn:
     """The zygote's program (`_ZYGOTE_PROGRAM`): a fresh interpreter, given the control socket's
-    descriptor as its argument and (sources, settings, policy) as the first frame on it."""
+    descriptor and the server's pid as arguments, and (sources, settings, policy) as the first
+    frame on the socket."""
     ctl = socket.socket(fileno=int(sys.argv[1]))
+    server = int(sys.argv[2])
+    _die_with_parent(server)
     # Buffered, yet nothing is read ahead: the server sends nothing more until the zygote answers.
     request = _read_frame(ctl.makefile("rb"))
     if request is None:
         os._exit(1)
     sources, settings, policy = request
-    _zygote_main(ctl, sources, settings, policy)
+    _zygote_main(ctl, sources, settings, policy, server)
 
 
 _ZYGOTE_PROGRAM = f"from {__name__} import _zygote_entry; _zygote_entry()"
@@ -495,8 +511,8 @@ def _zygote_main(
     sources: list[tuple[Path, str | None]],
     settings: Settings,
     policy: WorkerPolicy,
+    server: int,
 ) -> NoReturn:
-    _die_with_parent()
     # Ctrl-C reaches the whole process group: the server decides when the engine stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -508,6 +524,8 @@ def _zygote_main(
         ctl.sendall(_frame(("error", f"loading the dataset failed: {type(exc).__name__}: {exc}")))
         os._exit(1)
     isolated = _isolate_network()
+    if isolated:
+        _die_with_parent(server)  # a change of credentials (the new user namespace) clears it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
     gc.collect()
     gc.freeze()  # keep the collector from writing to (and so copying) the shared pages
@@ -517,12 +535,13 @@ def _zygote_main(
         if not request:
             os._exit(0)
         ours, theirs = socket.socketpair()
+        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
             ctl.close()
             ours.close()
             try:
-                _worker_main(theirs, store, settings, isolated, policy)
+                _worker_main(theirs, store, settings, isolated, policy, zygote)
             finally:
                 os._exit(1)
         theirs.close()
@@ -695,7 +714,7 @@ class QueryExecutor:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", _ZYGOTE_PROGRAM, str(theirs.fileno())],
+                [sys.executable, "-c", _ZYGOTE_PROGRAM, str(theirs.fileno()), str(os.getpid())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -925,8 +944,11 @@ class QueryExecutor:
     # ---- the public interface
 
     def check(self, query: str) -> None:
-        """The cheap refusals, in the server process: SERVICE, update, deep nesting."""
-        check_query(query)
+        """The cheap refusals, in the server process: SERVICE, update, deep nesting. For a query
+        over 32 KB whose substrings call for a full scan, that scan is left to the worker (`run`
+        raises the same errors), so no request holds the event loop for long."""
+        if len(query) <= _INLINE_SCAN_LIMIT or not full_scan_needed(query):
+            check_query(query)
 
     async def run(self, job: QueryJob) -> QueryOutcome:
         self.check(job.query)

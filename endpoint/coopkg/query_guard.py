@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 from .errors import QueryRefused, UpdateForbidden
 
-__all__ = ["MAX_DEPTH", "UPDATE_KEYWORDS", "QueryShape", "check_query", "scan_query"]
+__all__ = [
+    "MAX_DEPTH",
+    "UPDATE_KEYWORDS",
+    "QueryShape",
+    "check_query",
+    "full_scan_needed",
+    "scan_query",
+]
 
 MAX_DEPTH = 256
 
@@ -115,7 +122,7 @@ def scan_query(query: str, *, until_operation: bool = False) -> QueryShape:
     return QueryShape(operation, has_service, update_after_semicolon, max_depth)
 
 
-def _full_scan_needed(query: str, max_depth: int) -> bool:
+def full_scan_needed(query: str, max_depth: int = MAX_DEPTH) -> bool:
     """Cheap substring tests that prove a full scan could find nothing but the operation: no
     `service` anywhere, fewer brackets and unary operators in all than `max_depth`, and no update
     verb that could follow a `;`. Typical queries pass them, and only their prologue is lexed."""
@@ -129,7 +136,7 @@ def _full_scan_needed(query: str, max_depth: int) -> bool:
 
 def check_query(query: str, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise UpdateForbidden or QueryRefused for what this endpoint never runs."""
-    shape = scan_query(query, until_operation=not _full_scan_needed(query, max_depth))
+    shape = scan_query(query, until_operation=not full_scan_needed(query, max_depth))
     if shape.operation in UPDATE_KEYWORDS or shape.update_after_semicolon:
         raise UpdateForbidden(
             "SPARQL Update is not allowed: this endpoint is read-only (found "
