@@ -439,6 +439,9 @@ def _serve_jobs(
                 reply = ("ok", _evaluate(store, job, settings, memo))
         except SparqlError as exc:
             reply = ("error", type(exc).__name__, exc.message)
+        except MemoryError:  # the address-space cap, met on the Python side
+            reply = ("error", "WorkerFailed", "the query needed more memory than a worker has")
+            retire = True
         except Exception as exc:  # an engine error that is none of the above: the query's fault
             reply = ("error", "QueryRefused", f"the query could not be evaluated: {exc}")
         except BaseException as exc:  # pyo3 PanicException and friends
