@@ -6,7 +6,7 @@ cell at each connection count. All servers are started first; then, query by que
 driven in turn (so a disturbance on the shared machine does not fall on one only). Every server
 is killed at the end, whatever happens.
 
-    python bench/http_bench.py            # 1M triples, 10 s per cell (about 12-15 minutes)
+    python bench/http_bench.py            # 1M triples, 8 s per cell (about 15 minutes)
     python bench/http_bench.py --quick    # 100k triples, 3 s per cell
     python bench/http_bench.py --servers oxigraph,rdflib --queries point,groupby
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -185,14 +186,57 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def tree_rss_bytes(pid: int) -> int:
+def tree_memory_bytes(pid: int) -> int:
+    """Memory of a process tree: the sum of PSS (shared pages divided among their sharers, so the
+    store that coopkg's query workers share copy-on-write is counted once), RSS where the kernel
+    gives no smaps_rollup."""
     total = 0
     for p in process_tree(pid):
         try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
         except OSError:
-            continue
-    return total * os.sysconf("SC_PAGE_SIZE")
+            try:
+                pages = int(Path(f"/proc/{p}/statm").read_text().split()[1])
+                total += pages * os.sysconf("SC_PAGE_SIZE")
+            except OSError:
+                continue
+    return total
+
+
+class CpuAccount:
+    """CPU time of a server and of every process it ever started, the ones that have ended
+    included (coopkg's query workers can retire after a single query, and an exited process's
+    time is lost to /proc once the kernel has reaped it): a cgroup-v1 `cpuacct` group of its own,
+    where the machine offers one to root; else None and the live process tree is summed."""
+
+    ROOT = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self, name: str) -> None:
+        self.path = self.ROOT / f"coopkg-bench-{os.getpid()}-{name}"
+
+    def open(self, pid: int) -> bool:
+        try:
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cgroup.procs").write_text(str(pid))
+            return True
+        except OSError:
+            return False
+
+    def seconds(self) -> float:
+        return int((self.path / "cpuacct.usage").read_text()) / 1e9
+
+    def close(self) -> None:
+        for _ in range(50):  # a group can be removed once its last process has gone
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)
 
 
 def machine_busy_seconds() -> float:
@@ -235,11 +279,12 @@ class Server:
     port: int = 0
     log: Path | None = None
     load_seconds: float = 0.0
-    rss_bytes: int = 0
+    memory_bytes: int = 0
     mode: str = ""
     version: str = ""
     notes: list[str] = field(default_factory=list)
     _scratch: Path | None = None
+    _account: CpuAccount | None = None
 
     # -- to override
     query_path = "/sparql"
@@ -275,13 +320,15 @@ class Server:
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=ROOT, start_new_session=True,
             )
+        account = CpuAccount(self.name)
+        self._account = account if account.open(self.proc.pid) else None
         with httpx.Client(timeout=60.0) as client:
             self._wait_ready(client, started, self.query_path, initial=True)
             self.after_start(client)
             self._wait_ready(client, started, self.query_path, initial=False)
         self.load_seconds = time.perf_counter() - started
         time.sleep(0.5)
-        self.rss_bytes = tree_rss_bytes(self.proc.pid)
+        self.memory_bytes = tree_memory_bytes(self.proc.pid)
 
     def _wait_ready(self, client: httpx.Client, started: float, path: str, initial: bool) -> None:
         deadline = started + self.startup_timeout
@@ -316,6 +363,9 @@ class Server:
             except ProcessLookupError:
                 pass
         self.proc = None
+        if self._account is not None:
+            self._account.close()
+            self._account = None
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
@@ -325,7 +375,14 @@ class Server:
         self.start()
 
     def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.proc.pid) if self.proc else 0.0
+        if self.proc is None:
+            return 0.0
+        if self._account is not None:
+            try:
+                return self._account.seconds()
+            except OSError:
+                self._account = None
+        return tree_cpu_seconds(self.proc.pid)
 
     def wait_idle(self, max_wait: float, window: float = 0.5) -> float | None:
         """Wait until the server's processes use (almost) no CPU: the work left behind by a run
@@ -342,8 +399,10 @@ class Server:
 
 
 class CoopkgServer(Server):
-    def __init__(self, graph: Path, extra: list[str]) -> None:
-        super().__init__(name="coopkg", label="coopkg serve", graph=graph)
+    def __init__(
+        self, graph: Path, extra: list[str], name: str = "coopkg", label: str = "coopkg serve"
+    ) -> None:
+        super().__init__(name=name, label=label, graph=graph)
         self.extra = extra
         self.mode = "pyoxigraph in memory" + (f" ({' '.join(extra)})" if extra else "")
 
@@ -354,7 +413,7 @@ class CoopkgServer(Server):
         try:
             from coopkg import __version__
 
-            self.version = __version__
+            self.version = f"coopkg {__version__} @ {checkout_version()}"
         except ImportError:
             pass
         return [
@@ -441,7 +500,7 @@ class RdflibEndpoint(Server):
         return [exe, "serve", "--host", HOST, "--port", str(self.port), str(self.graph)]
 
 
-SERVER_KEYS = ["coopkg", "oxigraph", "oxigraph-ro", "rdflib"]
+SERVER_KEYS = ["coopkg", "coopkg-w2", "oxigraph", "oxigraph-ro", "rdflib"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,12 +512,14 @@ class Cell:
     query: str
     connections: int
     status: str = "ok"  # ok | skipped | timeout | error | not run
+    seconds: float | None = None  # how long wrk ran
     rps: float | None = None
     rps_upper_bound: float | None = None
     p50_ms: float | None = None
     p90_ms: float | None = None
     p99_ms: float | None = None
     requests: int = 0
+    bytes_per_response: float | None = None  # headers included: a check that answers are whole
     errors: dict = field(default_factory=dict)
     server_cpu: float | None = None  # cores used by the server during the run
     wrk_cpu: float | None = None  # cores used by wrk
@@ -512,23 +573,31 @@ def write_plan(path: Path, server: Server, query: Query, subjects: list[str]) ->
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+_RUNS = 0
+
+
 def run_wrk(
     server: Server, query: Query, connections: int, args: argparse.Namespace, plan: Path,
-    servers: list[Server],
+    servers: list[Server], duration: float,
 ) -> Cell:
-    cell = Cell(server.name, query.key, connections)
+    cell = Cell(server.name, query.key, connections, seconds=duration)
     threads = max(1, min(args.wrk_threads, connections))
+    # Every run gets its own range of request numbers (see sparql.lua): a server must never see
+    # a query text again, in this cell or a later one (its cache would answer it).
+    global _RUNS
+    _RUNS += 1
+    base = _RUNS * 10**9 + 10**6
     cmd = [
-        args.wrk, f"-t{threads}", f"-c{connections}", f"-d{args.duration:g}s",
-        f"--timeout={max(1, round(args.duration))}s", "--latency", "-s", str(LUA),
-        server.base, "--", str(plan),
+        args.wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s",
+        f"--timeout={max(1, round(duration))}s", "--latency", "-s", str(LUA),
+        server.base, "--", str(plan), str(base),
     ]
     cpu_before = server.cpu_seconds()
     all_before = sum(s.cpu_seconds() for s in servers)
     machine_before = machine_busy_seconds()
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration * 3 + 60)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 3 + 60)
     wall = time.perf_counter() - wall
     usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cell.server_cpu = (server.cpu_seconds() - cpu_before) / wall
@@ -547,6 +616,8 @@ def run_wrk(
     cell.errors = {k: v for k, v in data["errors"].items() if v}
     ok = data["requests"] - data["errors"]["status"]
     cell.requests = data["requests"]
+    if data["requests"]:
+        cell.bytes_per_response = data["bytes"] / data["requests"]
     seconds = data["duration_us"] / 1e6
     cell.rps = ok / seconds if seconds else 0.0
     if ok:
@@ -591,23 +662,27 @@ def bench_query(
             pr = probed[server.name]
             if pr.status != 200:
                 continue
+            # A cell must hold a few "waves" of the connections' queries, or wrk sees none come
+            # back: stretch it for slow queries, up to --max-cell seconds; past that, report the
+            # bound the probe proves (these servers do not cancel work, so an overlong cell
+            # would also leave it running behind).
             backlog = pr.seconds * connections / server.parallelism
-            if backlog > 3 * args.duration:
-                # Its queries would pile up far beyond the cell (and keep running after wrk
-                # stops: these servers do not cancel). Report the bound the probe proves.
+            duration = max(args.duration, math.ceil(2.5 * backlog))
+            if duration > args.max_cell:
                 bound = server.parallelism / pr.seconds
                 cells.append(Cell(
                     server.name, query.key, connections, status="skipped",
                     rps_upper_bound=bound, p50_ms=pr.seconds * 1000,
                     note=f"one request alone took {pr.seconds:.1f} s; "
-                    f"{connections} at once would need ~{backlog:.0f} s",
+                    f"{connections} at once need ~{backlog:.0f} s; a fair cell, "
+                    f"~{2.5 * backlog:.0f} s, is over --max-cell",
                 ))
                 log(f"  {server.name:12s} c={connections:<3d} skipped: <= {bound:.2f} req/s")
                 continue
             plan = OUT_DIR / f"plan-{server.name}.txt"
             write_plan(plan, server, query, subjects)
             waited = settle(servers, args, log)  # leftovers of a probe or of the previous cell
-            cell = run_wrk(server, query, connections, args, plan, servers)
+            cell = run_wrk(server, query, connections, args, plan, servers, duration)
             cell.drain_seconds = waited
             cells.append(cell)
             log(
@@ -713,10 +788,28 @@ def _verdict(query: Query, c: Cell | None, ox: Cell | None, rd: Cell | None) -> 
         parts.append(f"{'✓' if ok else '✗'} {'>' if query.kind == 'cached' else '≥'}{need:g}× ox")
     _, r_rd, lower = _ratio(c, rd)
     if r_rd is not None:
-        parts.append(f"{'✓' if r_rd >= 10 else ('?' if not lower else '✗')} ≥10× rdflib")
+        mark = "✓" if r_rd >= 10 else ("?" if lower else "✗")  # a lower bound under 10: unknown
+        parts.append(f"{mark} ≥10× rdflib")
     elif rd is not None and rd.status in ("timeout", "error"):
         parts.append("✓ ≥10× rdflib")
     return ", ".join(parts)
+
+
+def checkout_version() -> str:
+    """The commit of the checkout whose coopkg is measured (with '+changes' when it has local
+    modifications to the package)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "endpoint"], cwd=ROOT, capture_output=True,
+            text=True, timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + ("+changes" if dirty else "") if head else "?"
 
 
 def machine_notes() -> list[str]:
@@ -756,42 +849,51 @@ def render(
         f"{args.duration:g} s per cell, wrk with up to {args.wrk_threads} threads, GET with the "
         f"query URL-encoded, `Accept: {JSON_RESULTS}`, all on {HOST}.",
         "",
-        "Each cell: requests/s (p50 / p99 latency). `≤ X (est.)`: not driven, because one request "
-        "alone took so long that the connections' queries would pile up far beyond the cell; X is "
-        "the most that server could do (its parallelism / that latency).",
+        "Each cell: requests/s (p50 / p99 latency). Cells of slow queries are stretched so that "
+        f"the connections' queries come back a few times (up to {args.max_cell:g} s; the length "
+        "of each is in results.json). `≤ X (est.)`: not driven, because even that would be too "
+        "short (one request alone took the time shown); X is the most that server could do (its "
+        "parallelism / that latency).",
         "",
     ]
-    out.append("| server | mode | version | load + start | memory (RSS) |")
+    out.append("| server | mode | version | load + start | memory (PSS) |")
     out.append("|---|---|---|---|---|")
     for s in servers:
         out.append(
             f"| {s.label} | {s.mode} | {s.version or '?'} | {s.load_seconds:.1f} s | "
-            f"{s.rss_bytes / 2**20:,.0f} MiB{' ' + '; '.join(s.notes) if s.notes else ''} |"
+            f"{s.memory_bytes / 2**20:,.0f} MiB{' ' + '; '.join(s.notes) if s.notes else ''} |"
         )
     out.append("")
     labels = {s.name: s.label for s in servers}
     header = ["query", "conns", *(labels[n] for n in names)]
-    has = set(names)
-    ratio_cols = [("oxigraph", "coopkg / oxigraph"), ("oxigraph-ro", "coopkg / oxigraph-ro"),
-                  ("rdflib", "coopkg / rdflib")]
-    ratio_cols = [rc for rc in ratio_cols if "coopkg" in has and rc[0] in has]
-    header += [t for _, t in ratio_cols]
-    if "coopkg" in has:
-        header.append("targets")
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" * len(header))
     for q in queries:
         for conns in args.connections:
             row = [q.title, str(conns)]
             row += [_cell_text(by.get((n, q.key, conns))) for n in names]
-            c = by.get(("coopkg", q.key, conns))
-            for other, _ in ratio_cols:
-                row.append(_ratio(c, by.get((other, q.key, conns)))[0])
-            if "coopkg" in has:
-                row.append(_verdict(q, c, by.get(("oxigraph", q.key, conns)),
-                                    by.get(("rdflib", q.key, conns))))
             out.append("| " + " | ".join(row) + " |")
     out.append("")
+    has = set(names)
+    for variant in (n for n in names if n.startswith("coopkg")):
+        others = [o for o in ("oxigraph", "oxigraph-ro", "rdflib") if o in has]
+        if not others:
+            continue
+        out.append(f"Ratios for **{labels[variant]}** (requests/s divided by the other's) and the "
+                   "targets:")
+        out.append("")
+        header = ["query", "conns", *(f"÷ {labels[o]}" for o in others), "targets"]
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "---|" * len(header))
+        for q in queries:
+            for conns in args.connections:
+                c = by.get((variant, q.key, conns))
+                row = [q.title, str(conns)]
+                row += [_ratio(c, by.get((o, q.key, conns)))[0] for o in others]
+                row.append(_verdict(q, c, by.get(("oxigraph", q.key, conns)),
+                                    by.get(("rdflib", q.key, conns))))
+                out.append("| " + " | ".join(row) + " |")
+        out.append("")
     # Row counts: every server must give the same answer to the probe.
     out.append("Rows returned by the probe of each query (the same on every server, or flagged):")
     out.append("")
@@ -836,23 +938,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="100k triples and 3 s per cell (unless given explicitly)")
     p.add_argument("-n", "--triples", type=int, default=None, help="default 1M (quick: 100k)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (10; quick 3)")
+    p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (8; quick 3)")
     p.add_argument("-c", "--connections", default="2,16", help="comma-separated (default 2,16)")
     p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
     p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
     p.add_argument("--wrk-threads", type=int, default=2)
+    p.add_argument("--max-cell", type=float, default=30.0,
+                   help="seconds a cell may be stretched to for slow queries (default 30)")
     p.add_argument("--probe-timeout", type=float, default=30.0,
                    help="seconds one probe request may take (default 30)")
     p.add_argument("--drain-timeout", type=float, default=120.0,
                    help="seconds to wait for a server to finish leftover work before restarting it")
-    p.add_argument("--quiet-wait", type=float, default=10.0,
+    p.add_argument("--quiet-wait", type=float, default=5.0,
                    help="seconds to wait, before each cell, for other processes to calm down")
     p.add_argument("--coopkg-args", default="",
                    help="extra options for `coopkg serve`, e.g. '--query-workers 2'")
     p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
     args = p.parse_args(argv)
     args.triples = args.triples or (100_000 if args.quick else 1_000_000)
-    args.duration = args.duration or (3.0 if args.quick else 10.0)
+    args.duration = args.duration or (3.0 if args.quick else 8.0)
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.queries = [q.strip() for q in args.queries.split(",") if q.strip()]
@@ -893,6 +997,10 @@ def main(argv: list[str] | None = None) -> int:
 
     factories = {
         "coopkg": lambda: CoopkgServer(graph, shlex.split(args.coopkg_args)),
+        "coopkg-w2": lambda: CoopkgServer(
+            graph, ["--workers", "2", *shlex.split(args.coopkg_args)], name="coopkg-w2",
+            label="coopkg serve --workers 2",
+        ),
         "oxigraph": lambda: OxigraphMemory(graph),
         "oxigraph-ro": lambda: OxigraphDisk(graph),
         "rdflib": lambda: RdflibEndpoint(graph),
@@ -913,7 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
                 continue
             log(f"{server.label}: ready in {server.load_seconds:.1f} s, "
-                f"{server.rss_bytes / 2**20:,.0f} MiB")
+                f"{server.memory_bytes / 2**20:,.0f} MiB")
         running = [s for s in servers if s.proc is not None]
         for s in servers:
             if s.proc is None:
@@ -943,7 +1051,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_notes()[0],
         "servers": [
             {"name": s.name, "label": s.label, "mode": s.mode, "version": s.version,
-             "load_seconds": s.load_seconds, "rss_bytes": s.rss_bytes, "notes": s.notes}
+             "load_seconds": s.load_seconds, "memory_bytes": s.memory_bytes, "notes": s.notes}
             for s in servers
         ],
         "queries": [{"key": q.key, "title": q.title, "kind": q.kind, "sparql": q.sparql(),

@@ -1,12 +1,13 @@
 -- wrk script for the SPARQL benchmark: GET requests whose URL is built from a template.
 --
--- Usage: wrk ... -s bench/sparql.lua URL -- PLAN_FILE
+-- Usage: wrk ... -s bench/sparql.lua URL -- PLAN_FILE BASE
 --
 -- PLAN_FILE (written by bench/http_bench.py), one item per line:
 --   line 1: the request path and query string, already URL-encoded; it may hold the markers
 --           __S__ (replaced by a subject picked at random from the lines below) and
---           __N__ (replaced by a number unique to this request, so that no two requests are the
---           same query and no result cache can answer them)
+--           __N__ (replaced by BASE + a number unique to this request within the run, so that no
+--           two requests are the same query and no result cache can answer them; the harness
+--           gives every run its own BASE, so numbers never repeat across runs on one server)
 --   line 2: the Accept header
 --   lines 3..: the subjects for __S__, already URL-encoded
 --
@@ -18,6 +19,7 @@ local accept = "application/sparql-results+json"
 local counter = 0
 local step = 1
 local offset = 0
+local base = 1000000
 
 local threads = {}
 
@@ -50,6 +52,7 @@ end
 
 function init(args)
   local plan = args[1]
+  base = tonumber(args[2]) or base
   local fh = assert(io.open(plan, "r"), "cannot open plan file " .. tostring(plan))
   local template = fh:read("*l")
   accept = fh:read("*l") or accept
@@ -78,7 +81,7 @@ function request()
     elseif p.slot == "S" then
       pieces[i] = subjects[math.random(#subjects)]
     else
-      pieces[i] = tostring(1000000 + counter * step + offset)
+      pieces[i] = string.format("%.0f", base + counter * step + offset)
     end
   end
   return wrk.format("GET", table.concat(pieces))
