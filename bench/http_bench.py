@@ -6,7 +6,7 @@ cell at each connection count. All servers are started first; then, query by que
 driven in turn (so a disturbance on the shared machine does not fall on one only). Every server
 is killed at the end, whatever happens.
 
-    python bench/http_bench.py            # 1M triples, 8 s per cell (about 15 minutes)
+    python bench/http_bench.py            # 1M triples, 6 s per cell (about 14 minutes)
     python bench/http_bench.py --quick    # 100k triples, 3 s per cell
     python bench/http_bench.py --servers oxigraph,rdflib --queries point,groupby
 
@@ -761,7 +761,7 @@ def _ratio(a: Cell | None, b: Cell | None) -> tuple[str, float | None, bool]:
         return "-", None, False
     if b.status == "skipped" and b.rps_upper_bound:
         r = a.rps / b.rps_upper_bound
-        return f"≥ {r:,.1f}×", r, True
+        return f"≥ {r:,.2f}×" if r < 10 else f"≥ {r:,.0f}×", r, True
     if not b.rps:
         return ("∞ (other: none)" if b.status in ("timeout", "error") else "-"), None, False
     r = a.rps / b.rps
@@ -938,7 +938,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="100k triples and 3 s per cell (unless given explicitly)")
     p.add_argument("-n", "--triples", type=int, default=None, help="default 1M (quick: 100k)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (8; quick 3)")
+    p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (6; quick 3)")
     p.add_argument("-c", "--connections", default="2,16", help="comma-separated (default 2,16)")
     p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
     p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
@@ -956,7 +956,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
     args = p.parse_args(argv)
     args.triples = args.triples or (100_000 if args.quick else 1_000_000)
-    args.duration = args.duration or (3.0 if args.quick else 8.0)
+    args.duration = args.duration or (3.0 if args.quick else 6.0)
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.queries = [q.strip() for q in args.queries.split(",") if q.strip()]

@@ -15,6 +15,8 @@ function that called them.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import OUT_DIR, cooperative_iri, ensure_graph  # noqa: E402
-from http_bench import LUA, QUERIES, CoopkgServer, find_tool, write_plan  # noqa: E402
+from http_bench import (  # noqa: E402
+    LUA,
+    QUERIES,
+    CoopkgServer,
+    find_tool,
+    process_tree,
+    write_plan,
+)
 
 
 def _frame_name(frame: str) -> str:
@@ -40,45 +49,92 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({path})"
 
 
-def analyse(raw: Path, top: int) -> str:
-    per_process: Counter[str] = Counter()
-    self_time: dict[str, Counter[str]] = defaultdict(Counter)
-    inclusive: dict[str, Counter[str]] = defaultdict(Counter)
+_PROCESSES = re.compile(r'^((?:process \d+:"[^"]*";)+)(.*)$')
+# Frames where a process waits for work (py-spy may still count them): reported apart.
+WAITING = ("SocketIO.readinto", "_read_frame", "select", "epoll")
+
+
+def analyse(raw: Path, top: int, cpu: dict[int, float]) -> str:
+    """Shares of samples by process and by function. A stack starts with the chain of processes
+    (server, zygote, worker); the last one is the process the stack belongs to."""
+    per_process: Counter[int] = Counter()
+    names: dict[int, str] = {}
+    self_time: dict[int, Counter[str]] = defaultdict(Counter)
+    inclusive: dict[int, Counter[str]] = defaultdict(Counter)
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        match = _PROCESSES.match(stack)
+        if not match or not count.isdigit():
             continue
-        n = int(count)
-        frames = stack.split(";")
-        process = "?"
-        if frames and frames[0].startswith("process "):
-            process = frames[0].split(":", 1)[0]
-            cmd = frames[0].split(":", 1)[1] if ":" in frames[0] else ""
-            process = f"{process} {cmd.strip(chr(34))[:60]}"
-            frames = frames[1:]
-        frames = [f for f in frames if not f.startswith("thread ")]
+        chain = re.findall(r'process (\d+):"([^"]*)"', match.group(1))
+        pid = int(chain[-1][0])
+        if len(chain) >= 3:  # every query worker in one bucket: they come and go (retirement)
+            pid, names[0] = 0, "query workers (all)"
+        else:
+            names[pid] = f"{'zygote' if len(chain) == 2 else 'HTTP server'} {pid}"
+        frames = [f for f in match.group(2).split(";") if f and not f.startswith("thread ")]
         if not frames:
             continue
-        per_process[process] += n
-        self_time[process][_frame_name(frames[-1])] += n
+        n = int(count)
+        per_process[pid] += n
+        self_time[pid][_frame_name(frames[-1])] += n
         for name in {_frame_name(f) for f in frames}:
-            inclusive[process][name] += n
-    out = []
-    total = sum(per_process.values()) or 1
-    out.append("samples by process (share of all samples):")
-    for process, n in per_process.most_common():
-        out.append(f"  {n / total:6.1%}  {n:7d}  {process}")
-    for process, n in per_process.most_common():
-        if n < 0.02 * total:
+            inclusive[pid][name] += n
+    out = ["CPU seconds by process while sampled (from /proc) and py-spy samples:"]
+    for pid, n in per_process.most_common():
+        waiting = sum(k for name, k in self_time[pid].items() if name.startswith(WAITING))
+        seconds = f"{cpu[pid]:6.2f} s" if pid in cpu else "   (n/a)"
+        out.append(
+            f"  {names[pid]:28s} cpu {seconds}   samples {n:6d} "
+            f"({waiting / n:.0%} of them in waits: {', '.join(WAITING[:2])})"
+        )
+    for pid, n in per_process.most_common():
+        busy = n - sum(k for name, k in self_time[pid].items() if name.startswith(WAITING))
+        if busy <= 0:
             continue
         out.append("")
-        out.append(f"== {process}: top functions by self time (share of this process)")
-        for name, k in self_time[process].most_common(top):
-            out.append(f"  {k / n:6.1%}  {name}")
-        out.append(f"== {process}: top functions by inclusive time")
-        for name, k in inclusive[process].most_common(top):
-            out.append(f"  {k / n:6.1%}  {name}")
+        out.append(f"== {names[pid]}: self time, share of its non-waiting samples")
+        for name, k in self_time[pid].most_common(top + 3):
+            if not name.startswith(WAITING):
+                out.append(f"  {k / busy:6.1%}  {name}")
+        out.append(f"== {names[pid]}: inclusive time, share of its non-waiting samples")
+        for name, k in inclusive[pid].most_common(top):
+            out.append(f"  {k / busy:6.1%}  {name}")
     return "\n".join(out)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+def _cpu_by_pid(root: int) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _user_system(server: CoopkgServer) -> tuple[float, float] | None:
+    """(user, system) CPU seconds of the server's cgroup so far, where it has one."""
+    account = server._account
+    if account is None:
+        return None
+    try:
+        fields = dict(
+            line.split() for line in (account.path / "cpuacct.stat").read_text().splitlines()
+        )
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields["user"]) / tick, int(fields["system"]) / tick
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     query = next(q for q in QUERIES if q.key == args.query)
     server = CoopkgServer(graph, args.coopkg_args.split())
     raw = OUT_DIR / f"profile-{args.query}.txt"
+    cpu: dict[int, float] = {}
     try:
         server.start()
         plan = OUT_DIR / "plan-profile.txt"
@@ -118,14 +175,28 @@ def main(argv: list[str] | None = None) -> int:
                "--output", str(raw)]
         if args.native:
             cmd.append("--native")
+        before, cpu_before = _user_system(server), _cpu_by_pid(server.proc.pid)
         subprocess.run(cmd, capture_output=True, timeout=args.seconds + 60)
+        after, cpu_after = _user_system(server), _cpu_by_pid(server.proc.pid)
+        cpu = {pid: t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items()}
+        if before and after:  # workers that retired meanwhile are only in the cgroup's total
+            total = sum(after) - sum(before)
+            ours = sum(
+                t for pid, t in cpu.items() if pid == server.proc.pid
+                or _parent(pid) == server.proc.pid
+            )
+            cpu[0] = total - ours
         out, _ = load.communicate(timeout=duration + 60)
         rps = next((ln for ln in out.splitlines() if ln.startswith("Requests/sec")), "?")
         print(f"coopkg, query {args.query!r}, {args.connections} connections: {rps.strip()} "
               "(while sampled)")
+        if before and after:
+            user, system = after[0] - before[0], after[1] - before[1]
+            print(f"CPU of all coopkg processes while sampled: user {user:.1f} s, system "
+                  f"{system:.1f} s ({system / max(user + system, 1e-9):.0%} in the kernel)")
     finally:
         server.stop()
-    print(analyse(raw, args.top))
+    print(analyse(raw, args.top, cpu))
     print(f"\nraw stacks: {raw} (flamegraph.pl or speedscope can read them)")
     return 0
 
