@@ -78,6 +78,9 @@ def data_dir(tmp_path_factory) -> Path:
 def started(
     data_dir: Path, policy: WorkerPolicy | None = None, **settings
 ) -> Iterator[tuple[QueryExecutor, Loop]]:
+    # These tests exercise the worker pool: point lookups must reach a worker too. The in-process
+    # lookup lane has its own tests (tests/test_lookup_lane.py).
+    settings.setdefault("lookup_lane", False)
     loop = Loop()
     executor = QueryExecutor([(data_dir, None)], Settings(**settings), policy=policy)
     loop(executor.start())

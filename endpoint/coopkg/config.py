@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Query execution.
     query_timeout: float = Field(30.0, gt=0, description="seconds before a query is killed (503)")
     query_workers: int = Field(2, ge=1, description="processes that evaluate queries")
+    # Single-pattern lookups bounded by this many matching triples run in the server process,
+    # skipping the worker round trip (coopkg.lookup_lane); everything else runs in a worker.
+    lookup_lane: bool = True
+    lookup_max_matches: int = Field(1000, ge=1, le=100_000)
     max_result_rows: int = Field(100_000, ge=1, description="rows or triples in one result")
     max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="bytes in one result")
 

@@ -90,6 +90,7 @@ from .errors import (
     SparqlError,
     WorkerFailed,
 )
+from .lookup_lane import LookupLane
 from .negotiation import FORMATS, ResultFormat, choose_format
 from .query_guard import check_query, full_scan_needed
 from .store import DatasetInfo, LoadError, load_store
@@ -677,6 +678,7 @@ class QueryExecutor:
         self._closed = False
         self.dataset: DatasetInfo | None = None
         self.network_isolated = False
+        self._lane: LookupLane | None = None
 
     # ---- lifecycle
 
@@ -684,6 +686,13 @@ class QueryExecutor:
         """Start the zygote, wait for it to load the dataset, and fork the workers."""
         info = await self._start_zygote()
         await self._fill_pool()
+        if self._settings.lookup_lane:
+            store, _ = await asyncio.to_thread(load_store, self._sources)
+            self._lane = LookupLane(
+                store,
+                max_matches=self._settings.lookup_max_matches,
+                max_bytes=self._settings.max_result_bytes,
+            )
         return info
 
     async def close(self) -> None:
@@ -963,6 +972,8 @@ class QueryExecutor:
             raise QuerySyntaxError(
                 f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
             ) from None
+        if self._lane is not None and (outcome := self._lane.answer(job)) is not None:
+            return outcome
         reply = await self._call(job)
         if reply[0] == "ok":
             return reply[1]

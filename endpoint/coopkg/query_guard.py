@@ -20,6 +20,7 @@ scanned character by character, so a keyword is never hidden by a lexing mistake
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import QueryRefused, UpdateForbidden
@@ -31,6 +32,7 @@ __all__ = [
     "check_query",
     "full_scan_needed",
     "scan_query",
+    "token_stream",
 ]
 
 MAX_DEPTH = 256
@@ -120,6 +122,15 @@ def scan_query(query: str, *, until_operation: bool = False) -> QueryShape:
             unary_run = 0
         after_semicolon = kind == "other" and text == ";"
     return QueryShape(operation, has_service, update_after_semicolon, max_depth)
+
+
+def token_stream(query: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) of every token but whitespace and comments; kinds are the group names of
+    the token pattern (string, iri, var, lang, pname, word, other: one character)."""
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        if kind not in ("ws", "comment"):
+            yield kind, match.group()
 
 
 def full_scan_needed(query: str, max_depth: int = MAX_DEPTH) -> bool:

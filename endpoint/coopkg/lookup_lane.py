@@ -1,0 +1,184 @@
+"""Point lookups answered in the server process, without the round trip to a query worker.
+
+Every other query runs in a worker process that can be killed at the timeout; that costs one
+socket round trip and two process switches per query, which is most of the price of a point lookup
+(measured in bench/: a lookup over HTTP ran at about a tenth of `oxigraph serve`). A lookup whose
+cost is bounded before it runs needs no timeout, so it may run here.
+
+A query takes this lane only when its text has the shape of a single-pattern lookup,
+
+    [PREFIX p: <iri>]* SELECT (?var+ | *) [WHERE] { S P O [.] } [LIMIT n] [OFFSET n]
+
+with S an absolute IRI (or a prefixed name declared in the query), P an IRI, `a` or a variable,
+O an IRI or a variable, no dataset parameters, and only when the store holds at most
+`max_matches` triples matching the pattern in the default graph (counted first, and the count
+itself stops at that bound). Its evaluation is then an index lookup over at most `max_matches`
+triples: microseconds, never long enough to need killing. Anything else — or a result the client
+wants in a format this lane does not produce, or over the byte cap — returns None and goes to a
+worker as usual. The lane holds its own copy of the store (loaded once, read-only).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from .negotiation import choose_format
+from .query_guard import token_stream
+
+if TYPE_CHECKING:
+    from .executor import QueryJob, QueryOutcome
+
+__all__ = ["LookupLane", "lookup_pattern"]
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_DIGITS = frozenset("0123456789")
+
+
+class _NotALookup(Exception):
+    pass
+
+
+def _term(kind: str, text: str, prefixes: dict[str, str], *, variable: bool) -> str | None:
+    """The IRI a pattern term names, or None for a variable."""
+    if kind == "var" and variable:
+        return None
+    if kind == "iri":
+        iri = text[1:-1]
+        if not _ABSOLUTE_IRI.match(iri):
+            raise _NotALookup  # relative: resolved against a base, leave it to the worker
+        return iri
+    if kind == "pname":
+        prefix, _, local = text.partition(":")
+        if prefix + ":" not in prefixes or "\\" in local or "%" in local:
+            raise _NotALookup
+        return prefixes[prefix + ":"] + local
+    raise _NotALookup
+
+
+def _number(tokens: list[tuple[str, str]], at: int) -> tuple[int, int]:
+    digits = ""
+    while at < len(tokens) and tokens[at][0] == "other" and tokens[at][1] in _DIGITS:
+        digits += tokens[at][1]
+        at += 1
+    if not digits or len(digits) > 9:
+        raise _NotALookup
+    return int(digits), at
+
+
+def lookup_pattern(
+    query: str,
+) -> tuple[tuple[str, str | None, str | None], int | None, int] | None:
+    """((S, P, O), LIMIT, OFFSET) when `query` is a single-pattern lookup (P and O None when they
+    are variables), else None. Conservative: any token outside the shape disqualifies."""
+    tokens = [(kind, text) for kind, text in token_stream(query)]
+    prefixes: dict[str, str] = {}
+    at = 0
+    try:
+        while tokens[at][0] == "word" and tokens[at][1].upper() == "PREFIX":
+            (k1, name), (k2, iri) = tokens[at + 1], tokens[at + 2]
+            if k1 != "pname" or not name.endswith(":") or k2 != "iri":
+                return None
+            prefixes[name] = _term(k2, iri, {}, variable=False)
+            at += 3
+        if tokens[at][0] != "word" or tokens[at][1].upper() != "SELECT":
+            return None
+        at += 1
+        if tokens[at] == ("other", "*"):
+            at += 1
+        else:
+            start = at
+            while tokens[at][0] == "var":
+                at += 1
+            if at == start:
+                return None
+        if tokens[at][0] == "word" and tokens[at][1].upper() == "WHERE":
+            at += 1
+        if tokens[at] != ("other", "{"):
+            return None
+        (ks, s), (kp, p), (ko, o) = tokens[at + 1 : at + 4]
+        subject = _term(ks, s, prefixes, variable=False)
+        if kp == "word" and p == "a":
+            predicate: str | None = _RDF_TYPE
+        else:
+            predicate = _term(kp, p, prefixes, variable=True)
+        obj = _term(ko, o, prefixes, variable=True)
+        at += 4
+        if tokens[at] == ("other", "."):
+            at += 1
+        if tokens[at] != ("other", "}"):
+            return None
+        at += 1
+        limit: int | None = None
+        offset = 0
+        seen: set[str] = set()
+        while at < len(tokens):
+            kind, word = tokens[at]
+            word = word.upper()
+            if kind != "word" or word not in ("LIMIT", "OFFSET") or word in seen:
+                return None
+            seen.add(word)
+            value, at = _number(tokens, at + 1)
+            if word == "LIMIT":
+                limit = value
+            else:
+                offset = value
+    except (IndexError, ValueError, _NotALookup):
+        return None
+    return (subject, predicate, obj), limit, offset
+
+
+class LookupLane:
+    """Answers single-pattern lookups from its own read-only copy of the store."""
+
+    def __init__(self, store: ox.Store, *, max_matches: int, max_bytes: int) -> None:
+        self._store = store
+        self._max_matches = max_matches
+        self._max_bytes = max_bytes
+
+    def answer(self, job: QueryJob) -> QueryOutcome | None:
+        from .executor import QueryOutcome  # the executor imports this module
+
+        if job.default_graph_uris or job.named_graph_uris:
+            return None
+        shape = lookup_pattern(job.query)
+        if shape is None:
+            return None
+        (subject, predicate, obj), limit, offset = shape
+        try:
+            pattern = (
+                ox.NamedNode(subject),
+                ox.NamedNode(predicate) if predicate else None,
+                ox.NamedNode(obj) if obj else None,
+                ox.DefaultGraph(),
+            )
+        except ValueError:  # not a valid IRI: the worker reports it properly
+            return None
+        matches = sum(
+            1
+            for _ in itertools.islice(
+                self._store.quads_for_pattern(*pattern), self._max_matches + 1
+            )
+        )
+        if matches > self._max_matches:
+            return None
+        fmt = choose_format(job.accept, "solutions", job.format_name)
+        if fmt is None:
+            return None  # the worker answers 406 with the list of formats
+        try:
+            results = self._store.query(job.query)
+        except SyntaxError:
+            return None  # the worker reports it with its position
+        if not isinstance(results, ox.QuerySolutions):
+            return None
+        body = results.serialize(format=fmt.oxigraph)
+        if len(body) > self._max_bytes:
+            return None
+        rows = max(0, matches - offset)
+        if limit is not None:
+            rows = min(rows, limit)
+        return QueryOutcome("solutions", fmt.content_type, body, rows, False)

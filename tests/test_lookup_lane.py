@@ -1,0 +1,152 @@
+"""The in-process lookup lane: which queries take it, that it answers exactly what a worker answers,
+and that it answers while every worker is busy (so it really skips the worker round trip)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import running_server
+from coopkg.config import Settings
+from coopkg.errors import QueryTimeout
+from coopkg.executor import QueryExecutor, QueryJob
+from coopkg.lookup_lane import LookupLane, lookup_pattern
+
+EX = "http://example.org/"
+DATA = f"""
+@prefix ex: <{EX}> .
+ex:a ex:name "Alpha"@en , "Alpha"@fr ; ex:size 3 ; ex:knows ex:b ; a ex:Thing .
+ex:b ex:name "Beta" .
+""" + "\n".join(f"ex:hub ex:link ex:n{i} ." for i in range(50))
+BURN = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}", ((f"{EX}a", None, None), None, 0)),
+        (f"select * {{ <{EX}a> <{EX}name> ?o . }} limit 1", ((f"{EX}a", f"{EX}name", None), 1, 0)),
+        (
+            f"PREFIX ex: <{EX}> SELECT ?t {{ ex:a a ?t }} OFFSET 2 LIMIT 3",
+            ((f"{EX}a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", None), 3, 2),
+        ),
+        (f"SELECT ?p # a comment\n{{ <{EX}a> ?p <{EX}b> }}", ((f"{EX}a", None, f"{EX}b"), None, 0)),
+        # everything else goes to a worker
+        (f"SELECT ?s {{ ?s ?p <{EX}b> }}", None),  # unbound subject
+        ("SELECT ?p { <a> ?p ?o }", None),  # relative IRI: depends on the base
+        (f"BASE <{EX}> SELECT ?p {{ <a> ?p ?o }}", None),
+        (f"SELECT DISTINCT ?p {{ <{EX}a> ?p ?o }}", None),
+        (f"SELECT ?o {{ <{EX}a> ?p ?o FILTER(regex(?o, 'x')) }}", None),
+        (f"SELECT ?o {{ <{EX}a> ?p ?o . ?o ?q ?r }}", None),
+        (f"SELECT ?o {{ <{EX}a> <{EX}p>+ ?o }}", None),  # property path
+        (f"SELECT ?o {{ <{EX}a> ?p 'literal' }}", None),
+        (f"SELECT (COUNT(*) AS ?n) {{ <{EX}a> ?p ?o }}", None),
+        (f"SELECT ?o {{ <{EX}a> ?p ?o }} ORDER BY ?o", None),
+        (f"SELECT ?o FROM <{EX}g> {{ <{EX}a> ?p ?o }}", None),
+        (f"SELECT ?o {{ GRAPH ?g {{ <{EX}a> ?p ?o }} }}", None),
+        (f"ASK {{ <{EX}a> ?p ?o }}", None),
+        (f"CONSTRUCT {{ <{EX}a> ?p ?o }} {{ <{EX}a> ?p ?o }}", None),
+        ("SELECT ?o { undeclared:a ?p ?o }", None),
+        (f"SELECT ?o {{ <{EX}a> ?p ?o }} LIMIT 1 LIMIT 2", None),
+    ],
+)
+def test_which_queries_take_the_lane(query, expected):
+    assert lookup_pattern(query) == expected
+
+
+@pytest.fixture
+def lane() -> LookupLane:
+    store = ox.Store()
+    store.load(DATA.encode(), format=ox.RdfFormat.TURTLE)
+    return LookupLane(store, max_matches=20, max_bytes=10_000)
+
+
+def test_lane_declines_a_subject_with_more_matches_than_its_bound(lane):
+    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}hub> ?p ?o }}")) is None
+    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}hub> <{EX}none> ?o }}")) is not None
+
+
+def test_lane_declines_what_a_worker_must_explain(lane):
+    # no acceptable format: the worker answers 406 listing the formats
+    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}a> ?p ?o }}", accept="image/png")) is None
+    # dataset parameters
+    job = QueryJob(f"SELECT ?o {{ <{EX}a> ?p ?o }}", default_graph_uris=(f"{EX}g",))
+    assert lane.answer(job) is None
+
+
+def test_lane_counts_rows_with_limit_and_offset(lane):
+    outcome = lane.answer(QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} LIMIT 3 OFFSET 1"))
+    assert outcome is not None and outcome.rows == 3
+    outcome = lane.answer(QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} OFFSET 4"))
+    assert outcome is not None and outcome.rows == 1
+
+
+LOOKUPS = [
+    f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}",
+    f"PREFIX ex: <{EX}> SELECT * {{ ex:a ex:name ?o }} LIMIT 1",
+    f"SELECT ?o {{ <{EX}missing> ?p ?o }}",
+]
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lane") / "data.ttl"
+    path.write_text(DATA)
+    return path
+
+
+def test_lane_answers_while_the_only_worker_burns_and_matches_the_worker(data_file):
+    async def scenario():
+        with_lane = QueryExecutor([(data_file, None)], Settings(query_timeout=2, query_workers=1))
+        without = QueryExecutor(
+            [(data_file, None)], Settings(query_timeout=2, query_workers=1, lookup_lane=False)
+        )
+        await with_lane.start()
+        await without.start()
+        try:
+            burn = asyncio.ensure_future(with_lane.run(QueryJob(BURN)))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            for query in LOOKUPS:
+                for accept in (
+                    "application/sparql-results+json",
+                    "text/csv",
+                    "text/tab-separated-values",
+                    "application/sparql-results+xml",
+                ):
+                    job = QueryJob(query, accept=accept)
+                    fast = await with_lane.run(job)
+                    slow = await without.run(job)
+                    assert (fast.content_type, fast.body, fast.truncated) == (
+                        slow.content_type,
+                        slow.body,
+                        slow.truncated,
+                    ), (query, accept)
+                    assert fast.rows == slow.rows
+            # all of that while the only worker of `with_lane` was busy: the lane skipped it
+            assert not burn.done()
+            assert time.monotonic() - started < 1.5
+            with pytest.raises(QueryTimeout):
+                await burn
+        finally:
+            await with_lane.close()
+            await without.close()
+
+    asyncio.run(scenario())
+
+
+def test_http_answers_are_the_same_with_and_without_the_lane(data_file):
+    headers = {"Accept": "application/sparql-results+json"}
+    with (
+        running_server(str(data_file)) as fast,
+        running_server(str(data_file), env={"COOPKG_LOOKUP_LANE": "false"}) as slow,
+    ):
+        for query in LOOKUPS:
+            one = httpx.get(f"{fast}/sparql", params={"query": query}, headers=headers)
+            two = httpx.get(f"{slow}/sparql", params={"query": query}, headers=headers)
+            assert one.status_code == two.status_code == 200
+            assert one.content == two.content
+            assert one.headers["etag"] == two.headers["etag"]
