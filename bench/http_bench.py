@@ -943,8 +943,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
     p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
     p.add_argument("--wrk-threads", type=int, default=2)
-    p.add_argument("--max-cell", type=float, default=30.0,
-                   help="seconds a cell may be stretched to for slow queries (default 30)")
+    p.add_argument("--max-cell", type=float, default=20.0,
+                   help="seconds a cell may be stretched to for slow queries (default 20)")
     p.add_argument("--probe-timeout", type=float, default=30.0,
                    help="seconds one probe request may take (default 30)")
     p.add_argument("--drain-timeout", type=float, default=120.0,
