@@ -34,6 +34,10 @@ BURN = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in r
             ((f"{EX}a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", None), 3, 2),
         ),
         (f"SELECT ?p # a comment\n{{ <{EX}a> ?p <{EX}b> }}", ((f"{EX}a", None, f"{EX}b"), None, 0)),
+        (
+            f"SELECT ?o {{ <{EX}a> ?p ?o }} LIMIT 1000000000123",
+            ((f"{EX}a", None, None), 10**12 + 123, 0),
+        ),
         # everything else goes to a worker
         (f"SELECT ?s {{ ?s ?p <{EX}b> }}", None),  # unbound subject
         ("SELECT ?p { <a> ?p ?o }", None),  # relative IRI: depends on the base

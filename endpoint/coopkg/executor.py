@@ -368,7 +368,11 @@ class WorkerPolicy:
     touches becomes the worker's private copy: one COUNT over a predicate of a 1M-triple store
     made 284 MB private. A worker checks its private memory (`/proc/self/smaps_rollup`, ~0.2 ms)
     after any query slower than `check_after` seconds and every `check_every` queries, and retires
-    past `private_bytes` (default: 64 MB plus a quarter of its size when forked)."""
+    past `private_bytes` (default: 64 MB plus its size when forked). The bound is about the store's
+    size, not a fraction of it: a fresh fork pays a copy-on-write fault for every page its first
+    full scan touches (bench/: a text filter took 297 ms in a fresh fork, 141 ms in a warm one), so
+    a worker that retired after each scan would pay that every time. Worst case, memory is the
+    store once per process, what unshared processes would cost."""
 
     private_bytes: int | None = None
     check_after: float = 0.05
@@ -423,7 +427,7 @@ def _serve_jobs(
     BaseException), or when too much of the shared store has become private (`WorkerPolicy`)."""
     limit = policy.private_bytes
     if limit is None:
-        limit = 64 * 1024 * 1024 + _resident() // 4
+        limit = 64 * 1024 * 1024 + _resident()
     served = 0
     memo: dict[tuple, ResultFormat | None] = {}
     reader = sock.makefile("rb")

@@ -65,7 +65,7 @@ def _number(tokens: list[tuple[str, str]], at: int) -> tuple[int, int]:
     while at < len(tokens) and tokens[at][0] == "other" and tokens[at][1] in _DIGITS:
         digits += tokens[at][1]
         at += 1
-    if not digits or len(digits) > 9:
+    if not digits or len(digits) > 18:
         raise _NotALookup
     return int(digits), at
 
