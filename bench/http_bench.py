@@ -679,7 +679,7 @@ def bench_query(
                 ))
                 log(f"  {server.name:12s} c={connections:<3d} skipped: <= {bound:.2f} req/s")
                 continue
-            plan = OUT_DIR / f"plan-{server.name}.txt"
+            plan = OUT_DIR / f"plan-{os.getpid()}-{server.name}.txt"  # concurrent runs: apart
             write_plan(plan, server, query, subjects)
             waited = settle(servers, args, log)  # leftovers of a probe or of the previous cell
             cell = run_wrk(server, query, connections, args, plan, servers, duration)
@@ -1008,6 +1008,10 @@ def main(argv: list[str] | None = None) -> int:
     servers: list[Server] = []
     probes: list[Probe] = []
     cells: list[Cell] = []
+    def terminated(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # so that `finally` stops every server and cleans up
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         for key in args.servers:
             server = factories[key]()
@@ -1035,6 +1039,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s in servers:
             s.stop()
+        for plan in OUT_DIR.glob(f"plan-{os.getpid()}-*.txt"):
+            plan.unlink(missing_ok=True)
 
     total = time.perf_counter() - t0
     table = render(args, meta, servers, queries, probes, cells, started, total)
