@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["GRAPH_DIRS", "RDF_SUFFIXES", "graph_root", "graph_dir", "rdf_files"]
+import pyoxigraph as ox
+
+__all__ = [
+    "GRAPH_DIRS",
+    "OXIGRAPH_FORMATS",
+    "QUAD_FORMATS",
+    "RDF_SUFFIXES",
+    "graph_dir",
+    "graph_root",
+    "rdf_files",
+]
 
 GRAPH_DIRS = ("ontology", "data", "shapes", "queries")
 
@@ -20,6 +30,17 @@ RDF_SUFFIXES = {
     ".trig": "trig",
     ".nq": "nquads",
 }
+
+# Format name -> pyoxigraph format, for loading (store.py) and parsing with positions (validate.py).
+OXIGRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "xml": ox.RdfFormat.RDF_XML,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+QUAD_FORMATS = frozenset({"trig", "nquads"})
 
 
 def graph_root() -> Path:

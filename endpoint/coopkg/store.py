@@ -9,19 +9,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import SHAPES_GRAPH
-from .resources import RDF_SUFFIXES, graph_dir, rdf_files
+from .resources import OXIGRAPH_FORMATS, QUAD_FORMATS, RDF_SUFFIXES, graph_dir, rdf_files
 
 __all__ = ["DatasetInfo", "LoadError", "default_graph_paths", "load_store"]
-
-_OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
-_QUAD_FORMATS = {"trig", "nquads"}
 
 
 class LoadError(Exception):
@@ -66,11 +56,11 @@ def load_store(
             except OSError as exc:
                 raise LoadError(f"{path}: {exc.strerror or exc}") from exc
             kwargs = {}
-            if fmt not in _QUAD_FORMATS:
+            if fmt not in QUAD_FORMATS:
                 kwargs["to_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
             try:
                 store.load(
-                    data, format=_OX_FORMATS[fmt], base_iri=path.resolve().as_uri(), **kwargs
+                    data, format=OXIGRAPH_FORMATS[fmt], base_iri=path.resolve().as_uri(), **kwargs
                 )
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc

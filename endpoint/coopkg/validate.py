@@ -29,7 +29,7 @@ from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
-from .resources import RDF_SUFFIXES, graph_dir, rdf_files
+from .resources import OXIGRAPH_FORMATS, RDF_SUFFIXES, graph_dir, rdf_files
 
 __all__ = [
     "EXIT_CONFORMS",
@@ -54,14 +54,6 @@ EXIT_UNREADABLE = 2
 
 SHAPES_NS = "https://w3id.org/coops4dev/shapes#"
 
-_OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
 _XSD_STRING = str(XSD.string)
 _LABELS = (SKOS.prefLabel, RDFS.label)
 
@@ -251,7 +243,7 @@ def _parse_file(path: Path, kind: str, graph: Graph) -> ParsedFile | InputProble
     except OSError as exc:
         return InputProblem(path, exc.strerror or str(exc))
     base = path.resolve().as_uri()
-    parser = ox.parse(data, format=_OX_FORMATS[fmt], base_iri=base, rename_blank_nodes=True)
+    parser = ox.parse(data, format=OXIGRAPH_FORMATS[fmt], base_iri=base, rename_blank_nodes=True)
     triples: list[tuple[Node, Node, Node]] = []
     try:
         # rdflib logs a traceback for an ill-typed literal ("x"^^xsd:integer); sh:datatype
