@@ -72,6 +72,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -250,20 +251,15 @@ def _solutions_body(results: Any, fmt: ResultFormat, settings: Settings) -> tupl
     if truncated or len(rows) > max_rows:
         truncated = True
         rows = rows[:max_rows]
-    keep = len(rows)
-    while True:
+
+    def render(keep: int) -> bytes:
         doc = b"\n".join([header, *rows[:keep]]) + b"\n"
         if fmt.oxigraph == ox.QueryResultsFormat.TSV:
-            body = doc
-        else:
-            parsed = ox.parse_query_results(doc, ox.QueryResultsFormat.TSV)
-            body = parsed.serialize(format=fmt.oxigraph)
-        if len(body) <= max_bytes:
-            return body, keep, truncated
-        if keep == 0:
-            raise ResultTooLarge(f"the empty result is over the {max_bytes} byte limit")
-        truncated = True
-        keep = max(0, min(keep - 1, int(keep * max_bytes / len(body) * 0.95)))
+            return doc
+        parsed = ox.parse_query_results(doc, ox.QueryResultsFormat.TSV)
+        return parsed.serialize(format=fmt.oxigraph)
+
+    return _fit_bytes(render, len(rows), max_bytes, truncated)
 
 
 def _graph_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[bytes, int, bool]:
@@ -275,9 +271,21 @@ def _graph_body(results: Any, fmt: ResultFormat, settings: Settings) -> tuple[by
             truncated = True
             break
         triples.append(triple)
-    keep = len(triples)
+    return _fit_bytes(
+        lambda keep: ox.serialize(triples[:keep], format=fmt.oxigraph),
+        len(triples),
+        max_bytes,
+        truncated,
+    )
+
+
+def _fit_bytes(
+    render: Callable[[int], bytes], keep: int, max_bytes: int, truncated: bool
+) -> tuple[bytes, int, bool]:
+    """Render the first `keep` rows, dropping rows until the body fits `max_bytes`: a cut body is
+    still a whole document. Returns (body, rows kept, truncated)."""
     while True:
-        body = ox.serialize(triples[:keep], format=fmt.oxigraph)
+        body = render(keep)
         if len(body) <= max_bytes:
             return body, keep, truncated
         if keep == 0:
