@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from coopkg.config import Settings
+from coopkg.dataset import LoadError
 from coopkg.errors import (
     NotAcceptable,
     Overloaded,
@@ -29,7 +30,6 @@ from coopkg.errors import (
     WorkerFailed,
 )
 from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome, WorkerPolicy
-from coopkg.store import LoadError
 
 EX = "http://example.org/"
 G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"

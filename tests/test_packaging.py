@@ -54,7 +54,7 @@ def test_wheel_carries_the_graph_and_validates_outside_the_checkout(tmp_path):
         [
             sys.executable,
             "-c",
-            "import coopkg.resources as r, sys; print(r.graph_root());"
+            "import coopkg.files as r, sys; print(r.graph_root());"
             "from coopkg.cli import main; sys.exit(main(['validate']))",
         ],
         cwd=tmp_path,

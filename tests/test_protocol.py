@@ -21,10 +21,10 @@ import httpx
 import pytest
 from conftest import running_server
 from coopkg.config import Settings
+from coopkg.dataset import DatasetInfo
 from coopkg.errors import Overloaded, QueryTimeout
 from coopkg.services import Services
 from coopkg.sparql import internal_error, router
-from coopkg.store import DatasetInfo
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route

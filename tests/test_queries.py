@@ -22,8 +22,8 @@ from coopkg.catalogue import (
     load_catalogue,
     parse_query_file,
 )
-from coopkg.resources import graph_dir
-from coopkg.store import default_graph_paths, load_store
+from coopkg.dataset import default_sources, load_store
+from coopkg.files import graph_dir
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 QUERIES_DIR = graph_dir("queries")
@@ -38,7 +38,7 @@ except CatalogueError as exc:  # reported by test_catalogue_loads, not as a coll
 
 @pytest.fixture(scope="module")
 def store() -> ox.Store:
-    store, _ = load_store(default_graph_paths())
+    store, _ = load_store(default_sources())
     return store
 
 

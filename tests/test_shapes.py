@@ -8,7 +8,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from coopkg.resources import graph_dir
+from coopkg.files import graph_dir
 from coopkg.validate import SHAPES_NS, Inputs, load_inputs, validate
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from coopkg.resources import graph_dir
+from coopkg.files import graph_dir
 from coopkg.validate import (
     SHAPES_NS,
     InputError,

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 
 from . import __version__
 from .config import Settings
+from .dataset import default_sources
 from .executor import QueryExecutor
 from .services import Services
-from .store import default_graph_paths
 
 __all__ = ["create_app", "dataset_sources"]
 
@@ -22,7 +22,7 @@ def dataset_sources(settings: Settings) -> list[tuple[Path, str | None]]:
     (quad formats keep their named graphs)."""
     if settings.graph_paths:
         return [(Path(p), None) for p in settings.graph_paths]
-    return default_graph_paths()
+    return default_sources()
 
 
 def create_app(settings: Settings) -> FastAPI:

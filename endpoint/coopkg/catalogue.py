@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .files import graph_dir
+from .vocab import PREFIXES
+
 __all__ = [
     "CatalogueError",
     "ExampleQuery",
@@ -181,8 +184,6 @@ def parse_query_file(path: Path) -> ExampleQuery:
 def load_catalogue(queries_dir: Path | None = None) -> list[ExampleQuery]:
     """Every `*.rq` file of `queries_dir` (default: the graph's `queries/`), sorted by file name."""
     if queries_dir is None:
-        from .resources import graph_dir
-
         queries_dir = graph_dir("queries")
     queries_dir = Path(queries_dir)
     if not queries_dir.is_dir():
@@ -205,9 +206,9 @@ def _write_expected(entry: ExampleQuery) -> Path:
 
     import pyoxigraph as ox
 
-    from .store import default_graph_paths, load_store
+    from .dataset import default_sources, load_store
 
-    store, _ = load_store(default_graph_paths())
+    store, _ = load_store(default_sources())
     result = store.query(entry.query)
     target = entry.path.with_suffix(expected_suffix(entry.kind))
     if entry.returns_graph:
@@ -216,7 +217,7 @@ def _write_expected(entry: ExampleQuery) -> Path:
         nt = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
         graph = rdflib.Graph()
         graph.parse(data=nt.decode("utf-8"), format="nt")
-        for prefix, ns in _PREFIXES.items():
+        for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True)
         target.write_text(graph.serialize(format="turtle"), encoding="utf-8")
     else:
@@ -242,18 +243,6 @@ def _readable_json(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-_PREFIXES = {
-    "coop": "https://w3id.org/coops4dev/ontology#",
-    "id": "https://w3id.org/coops4dev/id/",
-    "org": "http://www.w3.org/ns/org#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,6 +81,7 @@ import pyoxigraph as ox
 
 from . import errors
 from .config import Settings
+from .dataset import DatasetInfo, LoadError, load_store
 from .errors import (
     NotAcceptable,
     Overloaded,
@@ -91,10 +92,9 @@ from .errors import (
     SparqlError,
     WorkerFailed,
 )
+from .formats import FORMATS, ResultFormat, choose_format
 from .lookup_lane import LookupLane
-from .negotiation import FORMATS, ResultFormat, choose_format
 from .query_guard import check_query, full_scan_needed
-from .store import DatasetInfo, LoadError, load_store
 
 __all__ = ["QueryExecutor", "QueryJob", "QueryOutcome", "WorkerPolicy"]
 

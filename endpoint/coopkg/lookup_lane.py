@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .negotiation import choose_format
+from .formats import choose_format
 from .query_guard import token_stream
 
 if TYPE_CHECKING:

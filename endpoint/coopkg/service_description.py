@@ -5,7 +5,7 @@ What it says (https://www.w3.org/TR/sparql11-service-description/):
 - `sd:endpoint`: the URL the client asked (scheme, host and path of the request), so the
   description matches whatever name the server is reached by;
 - `sd:supportedLanguage sd:SPARQL11Query` only: the endpoint is read-only, SPARQL Update gets 403;
-- `sd:resultFormat`: every format `coopkg.negotiation` can produce, by its W3C formats IRI;
+- `sd:resultFormat`: every format `coopkg.formats` can produce, by its W3C formats IRI;
 - `sd:feature`: none of the five the vocabulary defines is claimed. `sd:BasicFederatedQuery` is
   false by design (SERVICE is refused), `sd:DereferencesURIs` too (FROM never fetches), the default
   graph is not the union of the named graphs (no `sd:UnionDefaultGraph`), no dataset is required
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from . import __version__
-from .negotiation import FORMATS, ResultFormat, choose_format
+from .formats import FORMATS, ResultFormat, choose_format
 
 __all__ = [
     "SD",

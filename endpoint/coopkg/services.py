@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from .config import Settings
-from .store import DatasetInfo
+from .dataset import DatasetInfo
 
 if TYPE_CHECKING:  # the executor imports heavy machinery; routers only need the type
     from .executor import QueryExecutor

@@ -65,7 +65,7 @@ from .errors import (
     UpdateForbidden,
 )
 from .executor import QueryJob, QueryOutcome
-from .negotiation import FORMATS, choose_format, parse_accept
+from .formats import FORMATS, choose_format, parse_accept
 from .result_cache import ResultCache
 from .services import Services
 

@@ -33,8 +33,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from . import INSTANCE_BASE, ONTOLOGY_NS, __version__
+from . import __version__
 from .catalogue import CatalogueError, load_catalogue
+from .vocab import PREFIXES
 
 __all__ = ["PREFIXES", "UI_PATHS", "install", "router", "ui_page"]
 
@@ -47,20 +48,6 @@ _TEMPLATES = _PACKAGE / "templates"
 UI_PATHS = ("/", "/query")
 """Where the editor page is served besides `/sparql` (which serves it to browsers)."""
 
-PREFIXES: dict[str, str] = {
-    "coop": ONTOLOGY_NS,
-    "id": INSTANCE_BASE,
-    "org": "http://www.w3.org/ns/org#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "schema": "https://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-}
-"""Declared in the default query of every new tab, and used to shorten IRIs in result tables."""
 
 # The page runs only this package's script and talks only to this origin. YASGUI and its table
 # plugin set inline styles, hence 'unsafe-inline' for styles (never for scripts).

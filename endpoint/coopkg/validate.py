@@ -29,7 +29,8 @@ from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
-from .resources import OXIGRAPH_FORMATS, RDF_SUFFIXES, graph_dir, rdf_files
+from .dataset import OXIGRAPH_FORMATS
+from .files import RDF_SUFFIXES, graph_dir, rdf_files
 
 __all__ = [
     "EXIT_CONFORMS",

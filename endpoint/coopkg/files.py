@@ -1,24 +1,15 @@
-"""Where the graph files live: the checkout when run from one, else the copy in the wheel."""
+"""Where the graph files live, and which files are RDF: the checkout when run from one, else the
+copy in the wheel. Standard library only: setup.py loads this module to copy the same folders."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
-
-__all__ = [
-    "GRAPH_DIRS",
-    "OXIGRAPH_FORMATS",
-    "QUAD_FORMATS",
-    "RDF_SUFFIXES",
-    "graph_dir",
-    "graph_root",
-    "rdf_files",
-]
+__all__ = ["GRAPH_DIRS", "QUAD_FORMATS", "RDF_SUFFIXES", "graph_dir", "graph_root", "rdf_files"]
 
 GRAPH_DIRS = ("ontology", "data", "shapes", "queries")
 
-# File suffix -> pyoxigraph/rdflib format name. Quad formats keep their named graphs.
+# File suffix -> format name (rdflib's names; dataset.OXIGRAPH_FORMATS maps them to pyoxigraph's).
 RDF_SUFFIXES = {
     ".ttl": "turtle",
     ".nt": "nt",
@@ -30,16 +21,7 @@ RDF_SUFFIXES = {
     ".trig": "trig",
     ".nq": "nquads",
 }
-
-# Format name -> pyoxigraph format, for loading (store.py) and parsing with positions (validate.py).
-OXIGRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
+# Formats that name their own graphs.
 QUAD_FORMATS = frozenset({"trig", "nquads"})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from coopkg.negotiation import choose_format, parse_accept
+from coopkg.formats import choose_format, parse_accept
 
 SRJ = "application/sparql-results+json"
 SRX = "application/sparql-results+xml"

@@ -1,4 +1,5 @@
-"""Loading the graph files into an Oxigraph store, and the facts about what was loaded."""
+"""The dataset: which files make it, loading them into an Oxigraph store, and the facts about what
+was loaded."""
 
 from __future__ import annotations
 
@@ -8,10 +9,32 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import SHAPES_GRAPH
-from .resources import OXIGRAPH_FORMATS, QUAD_FORMATS, RDF_SUFFIXES, graph_dir, rdf_files
+from .files import QUAD_FORMATS, RDF_SUFFIXES, graph_dir, rdf_files
+from .vocab import SHAPES_GRAPH
 
-__all__ = ["DatasetInfo", "LoadError", "default_graph_paths", "load_store"]
+__all__ = [
+    "OXIGRAPH_FORMATS",
+    "DatasetInfo",
+    "GraphSource",
+    "LoadError",
+    "dataset_sources",
+    "default_sources",
+    "load_store",
+]
+
+# Format name (files.RDF_SUFFIXES) -> pyoxigraph format, for loading and for parsing with
+# positions (coopkg.validate).
+OXIGRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "xml": ox.RdfFormat.RDF_XML,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+GraphSource = tuple[Path, str | None]
+"""A file or folder, and the IRI of the graph it goes to (None: the default graph)."""
 
 
 class LoadError(Exception):
@@ -29,8 +52,9 @@ class DatasetInfo:
     named_graphs: tuple[str, ...] = field(default_factory=tuple)
 
 
-def default_graph_paths(root: Path | None = None) -> list[tuple[Path, str | None]]:
-    """The default dataset: ontology and data in the default graph, shapes in their own graph."""
+def default_sources(root: Path | None = None) -> list[GraphSource]:
+    """The shipped dataset: ontology and data in the default graph, shapes in their own graph.
+    `coopkg serve` and `coopkg validate` both start from it."""
     return [
         (graph_dir("ontology", root), None),
         (graph_dir("data", root), None),
@@ -38,8 +62,16 @@ def default_graph_paths(root: Path | None = None) -> list[tuple[Path, str | None
     ]
 
 
+def dataset_sources(paths: tuple[Path, ...] | list[Path] = ()) -> list[GraphSource]:
+    """Paths given replace the shipped dataset; each goes to the default graph (quad formats keep
+    their named graphs)."""
+    if paths:
+        return [(Path(p), None) for p in paths]
+    return default_sources()
+
+
 def load_store(
-    sources: list[tuple[Path, str | None]], store: ox.Store | None = None
+    sources: list[GraphSource], store: ox.Store | None = None
 ) -> tuple[ox.Store, DatasetInfo]:
     """Load (path, target graph IRI or None for the default graph) pairs; folders are expanded.
     Quad formats (TriG, N-Quads) keep their own graph names whatever the target."""
@@ -55,12 +87,15 @@ def load_store(
                 data = path.read_bytes()
             except OSError as exc:
                 raise LoadError(f"{path}: {exc.strerror or exc}") from exc
-            kwargs = {}
+            target: ox.NamedNode | ox.DefaultGraph | None = None
             if fmt not in QUAD_FORMATS:
-                kwargs["to_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+                target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
             try:
                 store.load(
-                    data, format=OXIGRAPH_FORMATS[fmt], base_iri=path.resolve().as_uri(), **kwargs
+                    data,
+                    format=OXIGRAPH_FORMATS[fmt],
+                    base_iri=path.resolve().as_uri(),
+                    to_graph=target,
                 )
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc

@@ -1,0 +1,69 @@
+"""Every namespace the package names, and the one prefix table.
+
+The query editor declares `PREFIXES` in each new tab, the catalogue shortens IRIs with it when it
+writes expected results, and the service description serialises with it: one table, so a prefix
+means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BASE_IRI",
+    "DCTERMS",
+    "FORMATS_NS",
+    "INSTANCE_BASE",
+    "ONTOLOGY_NS",
+    "OWL",
+    "PREFIXES",
+    "RDF",
+    "RDF_TYPE",
+    "RDFS",
+    "SCHEMA",
+    "SD",
+    "SH",
+    "SHAPES_GRAPH",
+    "SHAPES_NS",
+    "SPEX",
+    "VOID",
+    "XSD",
+]
+
+# The project's own IRIs.
+BASE_IRI = "https://w3id.org/coops4dev/"
+ONTOLOGY_NS = BASE_IRI + "ontology#"
+INSTANCE_BASE = BASE_IRI + "id/"
+SHAPES_NS = BASE_IRI + "shapes#"
+SHAPES_GRAPH = BASE_IRI + "graph/shapes"
+
+# Vocabularies.
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+ORG = "http://www.w3.org/ns/org#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+SCHEMA = "https://schema.org/"
+SH = "http://www.w3.org/ns/shacl#"
+VOID = "http://rdfs.org/ns/void#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SPEX = "https://purl.expasy.org/sparql-examples/ontology#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+
+RDF_TYPE = RDF + "type"
+
+PREFIXES: dict[str, str] = {
+    "coop": ONTOLOGY_NS,
+    "id": INSTANCE_BASE,
+    "org": ORG,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "rdfs": RDFS,
+    "rdf": RDF,
+    "xsd": XSD,
+    "schema": SCHEMA,
+    "prov": PROV,
+    "owl": OWL,
+}
+"""The project's prefixes, in the order the query editor declares them."""
