@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -33,8 +34,17 @@ OXIGRAPH_FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,
 }
 
-GraphSource = tuple[Path, str | None]
-"""A file or folder, and the IRI of the graph it goes to (None: the default graph)."""
+class GraphSource(NamedTuple):
+    """A file or folder, and where its statements go."""
+
+    path: Path
+    graph: str | None = None
+    """The graph a triple format's statements go to (None: the default graph). Quad formats
+    (TriG, N-Quads) keep their own graph names."""
+    union: bool = False
+    """Quads in named graphs are also copied into the default graph. The data/ folder is loaded
+    so: each named graph holds what one source states, and the default graph is their union, so
+    that a query without GRAPH sees every statement once (see the ontology's header)."""
 
 
 class LoadError(Exception):
@@ -56,9 +66,9 @@ def default_sources(root: Path | None = None) -> list[GraphSource]:
     """The shipped dataset: ontology and data in the default graph, shapes in their own graph.
     `coopkg serve` and `coopkg validate` both start from it."""
     return [
-        (graph_dir("ontology", root), None),
-        (graph_dir("data", root), None),
-        (graph_dir("shapes", root), SHAPES_GRAPH),
+        GraphSource(graph_dir("ontology", root)),
+        GraphSource(graph_dir("data", root), union=True),
+        GraphSource(graph_dir("shapes", root), SHAPES_GRAPH),
     ]
 
 
@@ -66,20 +76,20 @@ def dataset_sources(paths: tuple[Path, ...] | list[Path] = ()) -> list[GraphSour
     """Paths given replace the shipped dataset; each goes to the default graph (quad formats keep
     their named graphs)."""
     if paths:
-        return [(Path(p), None) for p in paths]
+        return [GraphSource(Path(p)) for p in paths]
     return default_sources()
 
 
 def load_store(
-    sources: list[GraphSource], store: ox.Store | None = None
+    sources: list[GraphSource] | list[tuple[Path, str | None]], store: ox.Store | None = None
 ) -> tuple[ox.Store, DatasetInfo]:
-    """Load (path, target graph IRI or None for the default graph) pairs; folders are expanded.
-    Quad formats (TriG, N-Quads) keep their own graph names whatever the target."""
+    """Load every source (plain (path, graph) pairs are accepted); folders are expanded."""
     store = store if store is not None else ox.Store()
     digest = hashlib.sha256()
     loaded: list[Path] = []
-    for source, graph in sources:
-        for path in rdf_files([source]):
+    for source in sources:
+        source_path, graph, union = GraphSource(*source)
+        for path in rdf_files([source_path]):
             fmt = RDF_SUFFIXES.get(path.suffix.lower())
             if fmt is None:
                 raise LoadError(f"{path}: unknown RDF file type {path.suffix!r}")
@@ -99,7 +109,9 @@ def load_store(
                 )
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc
-            digest.update(str(graph).encode() + b"\0" + path.name.encode() + b"\0")
+            if union and fmt in QUAD_FORMATS:
+                _copy_to_default_graph(store, data, fmt, path)
+            digest.update(f"{graph}\0{union}\0{path.name}\0".encode())
             digest.update(hashlib.sha256(data).digest())
             loaded.append(path)
     named = tuple(sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)))
@@ -107,3 +119,10 @@ def load_store(
         files=tuple(loaded), etag=digest.hexdigest()[:32], quads=len(store), named_graphs=named
     )
     return store, info
+
+
+def _copy_to_default_graph(store: ox.Store, data: bytes, fmt: str, path: Path) -> None:
+    """Add the file's statements to the default graph as well (parsed again: the store cannot
+    tell which of its named-graph quads came from this file)."""
+    quads = ox.parse(data, format=OXIGRAPH_FORMATS[fmt], base_iri=path.resolve().as_uri())
+    store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
