@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from coopkg.dataset import DatasetInfo
+from coopkg.errors import EngineFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +72,17 @@ def server() -> Iterator[str]:
     """The shipped graph, served with default settings."""
     with running_server() as base:
         yield base
+
+
+class NoEngine:
+    """An engine with no data, for in-process tests of what does not query: every query fails
+    with EngineFailed (503)."""
+
+    async def start(self) -> DatasetInfo:
+        return DatasetInfo(files=(), etag="0" * 32, quads=0)
+
+    async def run(self, _job, _formats):
+        raise EngineFailed("this test application has no query engine")
+
+    async def close(self) -> None:
+        pass

@@ -1,4 +1,5 @@
-"""The query executor with real worker processes and a real Oxigraph store, on small graphs."""
+"""The embedded engine (the pool of query worker processes) behind the query runner, as the
+application drives it, with real worker processes and a real Oxigraph store, on small graphs."""
 
 from __future__ import annotations
 
@@ -21,15 +22,21 @@ import pytest
 from coopkg.config import Settings
 from coopkg.dataset import LoadError
 from coopkg.errors import (
+    EngineFailed,
     NotAcceptable,
     Overloaded,
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
+    SparqlError,
     UpdateForbidden,
-    WorkerFailed,
 )
-from coopkg.executor import QueryExecutor, QueryJob, QueryOutcome, WorkerPolicy
+from coopkg.formats import negotiate
+from coopkg.query import QueryJob, QueryOutcome
+from coopkg.query.guard import check_in_server
+from coopkg.query.pool import WorkerPool
+from coopkg.query.runner import QueryRunner
+from coopkg.query.worker import WorkerPolicy
 
 EX = "http://example.org/"
 G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"
@@ -74,25 +81,49 @@ def data_dir(tmp_path_factory) -> Path:
     return root
 
 
+class Embedded:
+    """The worker pool behind the runner, as the application uses them; the pool's own
+    attributes (worker pids, zygote) are reached through it."""
+
+    def __init__(self, pool: WorkerPool, settings: Settings) -> None:
+        self.pool = pool
+        # No lookup lane: point lookups must reach a worker too. The in-process lane has its own
+        # tests (tests/test_lookup_lane.py).
+        self.runner = QueryRunner(pool, settings)
+
+    def run(self, job: QueryJob):
+        return self.runner.run(job)
+
+    def past_the_guard(self, job: QueryJob):
+        """The engine alone: what a worker does with a query the guard would have refused."""
+        return self.pool.run(job, negotiate(job.accept, job.format_name))
+
+    @staticmethod
+    def check(query: str) -> bool:
+        return check_in_server(query)
+
+    def __getattr__(self, name: str):
+        return getattr(self.pool, name)
+
+
 @contextmanager
 def started(
-    data_dir: Path, policy: WorkerPolicy | None = None, **settings
-) -> Iterator[tuple[QueryExecutor, Loop]]:
-    # These tests exercise the worker pool: point lookups must reach a worker too. The in-process
-    # lookup lane has its own tests (tests/test_lookup_lane.py).
-    settings.setdefault("lookup_lane", False)
+    data_dir: Path, policy: WorkerPolicy | None = None, max_waiting: int | None = None, **settings
+) -> Iterator[tuple[Embedded, Loop]]:
     loop = Loop()
-    executor = QueryExecutor([(data_dir, None)], Settings(**settings), policy=policy)
-    loop(executor.start())
+    config = Settings(**settings)
+    pool = WorkerPool([(data_dir, None)], config, policy=policy, max_waiting=max_waiting)
+    executor = Embedded(pool, config)
+    loop(executor.runner.start())
     try:
         yield executor, loop
     finally:
-        loop(executor.close())
+        loop(executor.runner.close())
         loop.close()
 
 
 @pytest.fixture(scope="module")
-def pool(data_dir) -> Iterator[tuple[QueryExecutor, Loop]]:
+def pool(data_dir) -> Iterator[tuple[Embedded, Loop]]:
     with started(data_dir, query_timeout=5, query_workers=2) as pair:
         yield pair
 
@@ -325,11 +356,14 @@ def test_service_cannot_reach_the_network_even_past_the_guard(pool):
     if not executor.network_isolated:
         pytest.skip("this kernel does not allow unprivileged network namespaces")
     with http_listener() as (base, hits):
-        reply = loop(
-            executor._call(QueryJob(f"SELECT * {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}"))
-        )
+        with pytest.raises(SparqlError):
+            loop(
+                executor.past_the_guard(
+                    QueryJob(f"SELECT * {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}")
+                )
+            )
         time.sleep(0.2)
-    assert reply[0] == "error" and hits == []
+    assert hits == []
 
 
 def _count(pool) -> int:
@@ -364,8 +398,8 @@ def test_update_past_the_guard_is_still_refused_by_the_engine(pool):
     """Defence in depth: workers only ever call Store.query, whose parser rejects updates."""
     executor, loop = pool
     before = _count(pool)
-    reply = loop(executor._call(QueryJob(f"INSERT DATA {{ <{EX}z> <{EX}name> 'Zeta' }}")))
-    assert reply[:2] == ("error", "QuerySyntaxError")
+    with pytest.raises(QuerySyntaxError):
+        loop(executor.past_the_guard(QueryJob(f"INSERT DATA {{ <{EX}z> <{EX}name> 'Zeta' }}")))
     assert _count(pool) == before
 
 
@@ -480,8 +514,7 @@ def test_cancelled_query_stops_its_worker(data_dir):
 
 
 def test_busy_pool_has_a_bounded_queue(data_dir):
-    with started(data_dir, query_timeout=1, query_workers=1) as (executor, loop):
-        executor._max_waiting = 1
+    with started(data_dir, query_timeout=1, query_workers=1, max_waiting=1) as (executor, loop):
 
         async def scenario():
             burn = asyncio.ensure_future(executor.run(QueryJob(BURN)))
@@ -508,7 +541,7 @@ def test_worker_death_mid_query_is_reported_and_replaced(data_dir):
             burn = asyncio.ensure_future(executor.run(QueryJob(BURN)))
             await asyncio.sleep(0.2)
             os.kill(pid, signal.SIGSEGV)
-            with pytest.raises(WorkerFailed, match="replaced"):
+            with pytest.raises(EngineFailed, match="replaced"):
                 await burn
             return time.monotonic() - start
 
@@ -522,7 +555,7 @@ def test_deep_query_past_the_guard_does_not_crash_the_worker(pool):
     executor, loop = pool
     pids = executor.worker_pids()
     deep = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
-    assert loop(executor._call(QueryJob(deep)))[0] == "ok"
+    assert loop(executor.past_the_guard(QueryJob(deep))).rows == 1
     assert executor.worker_pids() == pids
 
 
@@ -540,7 +573,7 @@ def test_zygote_death_reloads_the_dataset(data_dir):
         while answered is None and time.monotonic() < deadline:
             try:
                 answered = run((executor, loop), POINT)
-            except WorkerFailed:
+            except EngineFailed:
                 loop(asyncio.sleep(0.05))
         assert answered is not None and answered.rows == 1
         assert executor.zygote_pid not in (0, zygote)
@@ -590,13 +623,13 @@ def test_worker_retires_when_its_private_memory_grows(data_dir):
 
 def test_memory_hungry_query_fails_cleanly(tmp_path):
     """A worker's address space is capped: a sort that outgrows it kills the worker, not the
-    machine; the client gets WorkerFailed quickly and the pool recovers."""
+    machine; the client gets EngineFailed quickly and the pool recovers."""
     lines = [f'<{EX}s{i}> <{EX}p> "v{i}" .' for i in range(2000)]
     (tmp_path / "g.nt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     policy = WorkerPolicy(memory_bytes=150 * 1024 * 1024)
     with started(tmp_path, policy=policy, query_timeout=20, query_workers=1) as pair:
         start = time.monotonic()
-        with pytest.raises(WorkerFailed):
+        with pytest.raises(EngineFailed):
             run(pair, "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f")
         assert time.monotonic() - start < 10
         assert run(pair, f"ASK {{ <{EX}s1> ?p ?o }}").body.endswith(b"true}")
@@ -610,7 +643,7 @@ def test_workers_volunteer_to_the_oom_killer(pool):
 
 def test_load_error_is_reported_and_leaves_no_process(tmp_path):
     (tmp_path / "broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
-    executor = QueryExecutor([(tmp_path, None)], Settings())
+    executor = WorkerPool([(tmp_path, None)], Settings())
     loop = Loop()
     try:
         with pytest.raises(LoadError, match="broken.ttl"):
@@ -637,7 +670,7 @@ def test_large_query_is_guarded_in_the_worker_not_the_event_loop(pool):
     padding = "# the word service in a comment; insert nothing\n" * 20_000  # ~1 MB
     refused = "SELECT * { ?s ?p ?o \n" + padding + " SERVICE <http://example.org/sparql> { } }"
     start = time.perf_counter()
-    executor.check(refused)  # too long to scan on the event loop: deferred to the worker
+    assert executor.check(refused) is False  # too long for the event loop: left to the worker
     assert time.perf_counter() - start < 0.02
     with pytest.raises(QueryRefused, match="SERVICE is not allowed"):
         run(pool, refused)
@@ -650,8 +683,8 @@ def test_lone_surrogates_are_a_syntax_error(pool):
     with pytest.raises(QuerySyntaxError, match="not valid Unicode"):
         run(pool, 'SELECT * { ?s ?p "\udc80" }')
     executor, loop = pool  # the worker itself copes too
-    reply = loop(executor._call(QueryJob('SELECT * { ?s ?p "\udc80" }')))
-    assert reply[:2] == ("error", "QuerySyntaxError")
+    with pytest.raises(QuerySyntaxError, match="not valid Unicode"):
+        loop(executor.past_the_guard(QueryJob('SELECT * { ?s ?p "\udc80" }')))
     assert run(pool, POINT).rows == 1
 
 

@@ -12,8 +12,11 @@ import pytest
 from conftest import running_server
 from coopkg.config import Settings
 from coopkg.errors import QueryTimeout
-from coopkg.executor import QueryExecutor, QueryJob
-from coopkg.lookup_lane import LookupLane, lookup_pattern
+from coopkg.formats import negotiate
+from coopkg.query import QueryJob
+from coopkg.query.lookup import LookupLane, lookup_pattern
+from coopkg.query.pool import WorkerPool
+from coopkg.query.runner import QueryRunner
 
 EX = "http://example.org/"
 DATA = f"""
@@ -61,6 +64,10 @@ def test_which_queries_take_the_lane(query, expected):
     assert lookup_pattern(query) == expected
 
 
+def ask(lane: LookupLane, job: QueryJob):
+    return lane.answer(job, negotiate(job.accept, job.format_name))
+
+
 @pytest.fixture
 def lane() -> LookupLane:
     store = ox.Store()
@@ -69,22 +76,22 @@ def lane() -> LookupLane:
 
 
 def test_lane_declines_a_subject_with_more_matches_than_its_bound(lane):
-    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}hub> ?p ?o }}")) is None
-    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}hub> <{EX}none> ?o }}")) is not None
+    assert ask(lane, QueryJob(f"SELECT ?o {{ <{EX}hub> ?p ?o }}")) is None
+    assert ask(lane, QueryJob(f"SELECT ?o {{ <{EX}hub> <{EX}none> ?o }}")) is not None
 
 
 def test_lane_declines_what_a_worker_must_explain(lane):
     # no acceptable format: the worker answers 406 listing the formats
-    assert lane.answer(QueryJob(f"SELECT ?o {{ <{EX}a> ?p ?o }}", accept="image/png")) is None
+    assert ask(lane, QueryJob(f"SELECT ?o {{ <{EX}a> ?p ?o }}", accept="image/png")) is None
     # dataset parameters
     job = QueryJob(f"SELECT ?o {{ <{EX}a> ?p ?o }}", default_graph_uris=(f"{EX}g",))
-    assert lane.answer(job) is None
+    assert ask(lane, job) is None
 
 
 def test_lane_counts_rows_with_limit_and_offset(lane):
-    outcome = lane.answer(QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} LIMIT 3 OFFSET 1"))
+    outcome = ask(lane, QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} LIMIT 3 OFFSET 1"))
     assert outcome is not None and outcome.rows == 3
-    outcome = lane.answer(QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} OFFSET 4"))
+    outcome = ask(lane, QueryJob(f"SELECT ?p ?o {{ <{EX}a> ?p ?o }} OFFSET 4"))
     assert outcome is not None and outcome.rows == 1
 
 
@@ -104,10 +111,10 @@ def data_file(tmp_path_factory):
 
 def test_lane_answers_while_the_only_worker_burns_and_matches_the_worker(data_file):
     async def scenario():
-        with_lane = QueryExecutor([(data_file, None)], Settings(query_timeout=2, query_workers=1))
-        without = QueryExecutor(
-            [(data_file, None)], Settings(query_timeout=2, query_workers=1, lookup_lane=False)
-        )
+        sources = [(data_file, None)]
+        settings = Settings(query_timeout=2, query_workers=1)
+        with_lane = QueryRunner(WorkerPool(sources, settings), settings, lane_sources=sources)
+        without = QueryRunner(WorkerPool(sources, settings), settings)
         await with_lane.start()
         await without.start()
         try:

@@ -22,12 +22,13 @@ import pytest
 from conftest import running_server
 from coopkg.config import Settings
 from coopkg.dataset import DatasetInfo
-from coopkg.errors import Overloaded, QueryTimeout
-from coopkg.services import Services
-from coopkg.sparql import internal_error, router
+from coopkg.errors import EngineError, EngineFailed, Overloaded, QueryTimeout
+from coopkg.web import create_app
+from coopkg.web.http import internal_error
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 EX = "http://example.org/"
 ROWS = 40
@@ -387,10 +388,12 @@ UPDATE_FORMS = [
 
 
 @pytest.mark.parametrize(
-    "name,method,params,content_type,content", UPDATE_FORMS, ids=[u[0] for u in UPDATE_FORMS]
+    "method,params,content_type,content",
+    [u[1:] for u in UPDATE_FORMS],
+    ids=[u[0] for u in UPDATE_FORMS],
 )
 def test_updates_are_forbidden_and_change_nothing(
-    base, recorder, name, method, params, content_type, content
+    base, recorder, method, params, content_type, content
 ):
     recorder_url, hits = recorder
     if content:
@@ -640,76 +643,60 @@ def test_a_burning_query_times_out_while_others_answer(base: str) -> None:
 # -- Unexpected errors -------------------------------------------------------------------------
 
 
-def asgi_get(app, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
-    """One GET through an ASGI application, in process (no server, no test client)."""
-    import asyncio
+class FailingEngine:
+    """An engine that fails as told, for what the endpoint makes of each failure."""
 
-    messages: list[dict] = []
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
-    }
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+    async def start(self) -> DatasetInfo:
+        return DatasetInfo(files=(), etag="0" * 32, quads=0)
 
-    async def send(message: dict) -> None:
-        messages.append(message)
+    async def run(self, _job, _formats):
+        raise self.error
 
-    async def main() -> None:
-        try:
-            await app(scope, receive, send)
-        except RuntimeError:
-            pass  # ServerErrorMiddleware re-raises after answering, for the server to log
-
-    asyncio.run(main())
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    return start["status"], headers, body
+    async def close(self) -> None:
+        pass
 
 
 def test_an_unexpected_error_is_a_clean_500() -> None:
     def boom(request) -> Response:
         raise RuntimeError("secret detail /etc/passwd")
 
-    app = Starlette(routes=[Route("/boom", boom)],
-                    exception_handlers={Exception: internal_error})
-    status, headers, body = asgi_get(app, "/boom")
-    assert status == 500
-    assert b"Traceback" not in body and b"secret" not in body
-    assert headers["access-control-allow-origin"] == "*"
+    app = Starlette(routes=[Route("/boom", boom)], exception_handlers={Exception: internal_error})
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Traceback" not in response.text and "secret" not in response.text
+    assert response.headers["access-control-allow-origin"] == "*"
 
 
 @pytest.mark.parametrize(
     "error,status,starts,retry_after",
     [
-        (RuntimeError("secret detail"), 500, b"internal server error", None),
-        (Overloaded("all 2 query workers are busy"), 503, b"all 2 query workers", "2"),
-        (QueryTimeout("query exceeded the 1 s limit"), 503, b"query exceeded", None),
+        (RuntimeError("secret detail"), 500, "internal server error", None),
+        (EngineError("ValueError: serialiser bug"), 500, "ValueError: serialiser bug", None),
+        (Overloaded("all 2 query workers are busy"), 503, "all 2 query workers", "2"),
+        (QueryTimeout("query exceeded the 1 s limit"), 503, "query exceeded", None),
+        (EngineFailed("the query process died"), 503, "the query process died", None),
     ],
-    ids=["unexpected", "overloaded", "timeout"],
+    ids=["unexpected", "engine-error", "overloaded", "timeout", "engine-failed"],
 )
-def test_executor_failures_in_process(error, status, starts, retry_after) -> None:
-    """The endpoint alone (no server), over an executor that fails as told."""
-
-    class FailingExecutor:
-        async def run(self, job):
-            raise error
-
-    app = Starlette(routes=router.routes)
-    app.state.services = Services(
-        settings=Settings(), executor=FailingExecutor(),
-        dataset=DatasetInfo(files=(), etag="0" * 32, quads=0),
-    )
-    got, headers, body = asgi_get(app, "/sparql", f"query=ASK%20%7B%7D%20%23{uuid.uuid4()}")
-    assert got == status
-    assert body.startswith(starts)
-    assert b"secret" not in body and b"Traceback" not in body
-    assert headers.get("retry-after") == retry_after
-    assert headers["access-control-allow-origin"] == "*"
+def test_engine_failures_in_process(error, status, starts, retry_after) -> None:
+    """The application in process over an engine that fails as told: each failure has its
+    status, none is cached (the second request reaches the engine again), none leaks a trace."""
+    app = create_app(Settings(lookup_lane=False), engine=FailingEngine(error))
+    query = f"ASK {{}} # {uuid.uuid4()}"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for _ in range(2):
+            response = client.get("/sparql", params={"query": query})
+            assert response.status_code == status
+            assert response.text.startswith(starts)
+            assert "secret" not in response.text and "Traceback" not in response.text
+            assert response.headers.get("retry-after") == retry_after
+            assert response.headers["access-control-allow-origin"] == "*"
+            assert response.headers["cache-control"] == "no-store"
+        assert len(app.state.coopkg.runner.cache) == 0
 
 
 def test_no_answer_ever_carries_a_trace(base: str) -> None:

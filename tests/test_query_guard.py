@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from coopkg.errors import QueryRefused, UpdateForbidden
-from coopkg.query_guard import MAX_DEPTH, UPDATE_KEYWORDS, check_query, scan_query
+from coopkg.query.guard import MAX_DEPTH, UPDATE_KEYWORDS, check_query, scan_query
 
 ALLOWED = [
     "SELECT * WHERE { ?s ?p ?o }",

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from coopkg.errors import QuerySyntaxError, QueryTimeout
-from coopkg.result_cache import ResultCache
+from coopkg.query.cache import ResultCache
 
 
 def _cache(entries: int = 10, max_bytes: int = 100_000) -> ResultCache[bytes]:

@@ -10,11 +10,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import coopkg
 import httpx
 import pytest
-from coopkg import ui
+from conftest import NoEngine
 from coopkg.catalogue import load_catalogue
-from fastapi import FastAPI
+from coopkg.config import Settings
+from coopkg.vocab import PREFIXES
+from coopkg.web import create_app
+from coopkg.web.editor import EDITOR_PATHS
 from fastapi.testclient import TestClient
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,9 +39,7 @@ SPARQL_JSON = "application/sparql-results+json"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    app = FastAPI()
-    ui.install(app)
-    with TestClient(app) as test_client:
+    with TestClient(create_app(Settings(), engine=NoEngine())) as test_client:
         yield test_client
 
 
@@ -49,11 +51,18 @@ def page_config(html: str) -> dict:
     return json.loads(match.group(1))
 
 
-def test_install_exposes_the_page_to_the_sparql_route(client: TestClient) -> None:
-    assert client.app.state.ui_page is ui.ui_page
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_sparql_route_gives_browsers_the_page(client: TestClient, method: str) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.request(method, "/sparql", headers={"Accept": browser})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["vary"] == "Accept"
+    if method == "GET":
+        assert page_config(response.text) == page_config(client.get("/").text)
 
 
-@pytest.mark.parametrize("path", ui.UI_PATHS)
+@pytest.mark.parametrize("path", EDITOR_PATHS)
 def test_page_is_served(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
@@ -78,8 +87,7 @@ def test_page_settings(client: TestClient) -> None:
 
 
 def test_page_honours_the_root_path() -> None:
-    app = FastAPI()
-    ui.install(app)
+    app = create_app(Settings(), engine=NoEngine())
     with TestClient(app, root_path="/kg") as test_client:
         html = test_client.get("/query").text
     assert page_config(html)["endpoint"] == "/kg/sparql"
@@ -116,9 +124,9 @@ def test_static_files_are_content_addressed_and_cached(client: TestClient) -> No
     "path",
     [
         "/static/nothing.js",
-        "/static/../ui.py",
-        "/static/%2e%2e/ui.py",
-        "/static/..%2fui.py",
+        "/static/../cli.py",
+        "/static/%2e%2e/__init__.py",
+        "/static/..%2f__init__.py",
         "/static/yasgui",
         "/static/",
     ],
@@ -128,7 +136,7 @@ def test_static_serves_only_its_own_files(client: TestClient, path: str) -> None
 
 
 def test_vendored_editor_is_documented() -> None:
-    folder = Path(ui.__file__).parent / "static" / "yasgui"
+    folder = Path(coopkg.__file__).parent / "static" / "yasgui"
     assert "MIT License" in (folder / "LICENSE").read_text()
     readme = (folder / "README.txt").read_text()
     assert "@zazuko/yasgui 4.6.2" in readme
@@ -218,7 +226,7 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         # The first tab is a new query with the prefixes declared; type a query and run it.
         first_tab = page.locator(".tabsList a[role=tab]").first.get_attribute("aria-controls")
         for prefix in ("coop", "org", "skos", "dcterms", "rdfs", "rdf", "xsd", "schema", "prov"):
-            assert f"PREFIX {prefix}: <{ui.PREFIXES[prefix]}>" in editor_value(page, first_tab)
+            assert f"PREFIX {prefix}: <{PREFIXES[prefix]}>" in editor_value(page, first_tab)
         query = "SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 3"
         page.locator(f'[id="{first_tab}"] .CodeMirror').click()
         page.keyboard.press("Control+A")
@@ -231,14 +239,14 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         # Completion offers the graph's own classes, asked of this server (not of the web).
         classes = sorted(
             b["c"]["value"] for b in select_result(server, "SELECT DISTINCT ?c WHERE { [] a ?c }")
-            if b["c"]["value"].startswith(ui.PREFIXES["coop"])
+            if b["c"]["value"].startswith(PREFIXES["coop"])
         )
         assert classes, "the graph has instances of coop: classes"
-        local_name = classes[0].removeprefix(ui.PREFIXES["coop"])
+        local_name = classes[0].removeprefix(PREFIXES["coop"])
         page.locator(f'[id="{first_tab}"] .CodeMirror').click()
         page.keyboard.press("Control+A")
         page.keyboard.insert_text(
-            f"PREFIX coop: <{ui.PREFIXES['coop']}>\nSELECT * WHERE {{ ?x a coop:{local_name[:3]}"
+            f"PREFIX coop: <{PREFIXES['coop']}>\nSELECT * WHERE {{ ?x a coop:{local_name[:3]}"
         )
         page.keyboard.press("Control+Space")
         hints = page.locator(".CodeMirror-hints li")

@@ -12,9 +12,9 @@ hand against the sources: `NN-slug.srj` (SPARQL 1.1 JSON results) for SELECT and
 for CONSTRUCT and DESCRIBE.
 
 The endpoint's service description and query UI read the same catalogue, so this module needs only
-the standard library at import time. `python -m coopkg.catalogue --write-expected SLUG` is a
-developer aid that runs a query on the shipped graph and writes its result beside it; the result
-must then be read and checked against the sources before it is committed.
+the standard library. `coopkg queries` lists the catalogue, and `coopkg queries --write-expected
+NN` (coopkg.expected) writes a query's result beside it, to be read and checked against the
+sources before it is committed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Literal
 
 from .files import graph_dir
-from .vocab import PREFIXES
 
 __all__ = [
     "CatalogueError",
@@ -142,8 +141,11 @@ def _strip_prologue(text: str) -> str:
 
 def _without_comments(text: str) -> str:
     """The query without `#` comments; '#' inside IRIs (`<...#>`) and strings is kept."""
-    return re.sub(r"""(<[^<>\s]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*""",
-                  lambda m: m.group(1) or "", text)
+    return re.sub(
+        r"""(<[^<>\s]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*""",
+        lambda m: m.group(1) or "",
+        text,
+    )
 
 
 def parse_query_file(path: Path) -> ExampleQuery:
@@ -196,80 +198,3 @@ def load_catalogue(queries_dir: Path | None = None) -> list[ExampleQuery]:
             raise CatalogueError(f"{entry.path}: number {number} is also used by {seen[number]}")
         seen[number] = entry.path
     return catalogue
-
-
-# -- Developer aid ---------------------------------------------------------------------------------
-
-def _write_expected(entry: ExampleQuery) -> Path:
-    """Run `entry` on the shipped graph and write its result beside it (pretty JSON or Turtle)."""
-    import json
-
-    import pyoxigraph as ox
-
-    from .dataset import default_sources, load_store
-
-    store, _ = load_store(default_sources())
-    result = store.query(entry.query)
-    target = entry.path.with_suffix(expected_suffix(entry.kind))
-    if entry.returns_graph:
-        import rdflib
-
-        nt = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
-        graph = rdflib.Graph()
-        graph.parse(data=nt.decode("utf-8"), format="nt")
-        for prefix, ns in PREFIXES.items():
-            graph.bind(prefix, ns, override=True)
-        target.write_text(graph.serialize(format="turtle"), encoding="utf-8")
-    else:
-        data = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
-        target.write_text(_readable_json(data), encoding="utf-8")
-    return target
-
-
-def _readable_json(data: dict) -> str:
-    """SPARQL JSON results with one solution per line, so that a reviewer reads them as a table
-    and a diff shows the rows that changed."""
-    import json
-
-    def dump(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    if "boolean" in data:
-        return '{\n  "head": {},\n  "boolean": ' + dump(data["boolean"]) + "\n}\n"
-    rows = data["results"]["bindings"]
-    lines = ['{', '  "head": ' + dump(data["head"]) + ",", '  "results": {"bindings": [']
-    lines += ["    " + dump(row) + ("," if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
-    lines += ["  ]}", "}"]
-    return "\n".join(lines) + "\n"
-
-
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m coopkg.catalogue",
-        description="List the example queries, or (developer aid) write a query's expected result. "
-        "Read every written result and check it against the sources before committing it.",
-    )
-    parser.add_argument("--write-expected", metavar="SLUG", nargs="+", default=[],
-                        help="slug (or its number) of the queries whose result to write")
-    args = parser.parse_args(argv)
-    catalogue = load_catalogue()
-    if not args.write_expected:
-        for entry in catalogue:
-            mark = " " if entry.expected_path else "!"
-            print(f"{mark} {entry.slug:45} {entry.kind:9} {entry.title}")
-        return 0
-    by_key = {e.slug: e for e in catalogue} | {e.slug.split("-", 1)[0]: e for e in catalogue}
-    for key in args.write_expected:
-        entry = by_key.get(key)
-        if entry is None:
-            parser.error(f"no query {key!r}")
-        print(f"wrote {_write_expected(entry)} -- now review it against the sources")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

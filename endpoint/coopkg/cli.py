@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the graph over SPARQL 1.1 and linked data",
+        help="serve the graph over the SPARQL 1.1 protocol, with a query editor",
         description="Serve the graph. Given paths (files or folders of Turtle, N-Triples, RDF/XML, "
         "JSON-LD, TriG, N-Quads) replace the default ontology/ + data/ "
         "(+ shapes/ as a named graph).",
@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("paths", nargs="*", type=Path)
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--base-iri", default=None, help="public base of the instance IRIs")
+    serve.add_argument(
+        "--base-iri", default=None, help="base IRI that relative IRIs in queries resolve against"
+    )
     serve.add_argument("--timeout", type=float, default=None, help="seconds per query (default 30)")
     serve.add_argument(
         "--query-workers", type=int, default=None, help="query processes (default 2)"
@@ -52,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="HTTP processes sharing the port (default 1)"
     )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
+
+    queries = commands.add_parser(
+        "queries",
+        help="list the example queries (the competency questions of queries/)",
+        description="List the example queries; with --write-expected, run them on the shipped "
+        "graph and write each result beside its query (a developer aid: read every written "
+        "result and check it against the sources before committing it).",
+    )
+    queries.add_argument(
+        "--write-expected",
+        metavar="SLUG",
+        nargs="+",
+        default=[],
+        help="slug (or its number) of the queries whose result to write",
+    )
     return parser
 
 
@@ -69,17 +86,39 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _queries(parser: argparse.ArgumentParser, slugs: list[str]) -> int:
+    from .catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    if not slugs:
+        for entry in catalogue:
+            mark = " " if entry.expected_path else "!"
+            print(f"{mark} {entry.slug:45} {entry.kind:9} {entry.title}")
+        return 0
+    from .expected import write_expected
+
+    by_key = {e.slug: e for e in catalogue} | {e.slug.split("-", 1)[0]: e for e in catalogue}
+    for key in slugs:
+        if key not in by_key:
+            parser.error(f"no query {key!r}")
+    for key in slugs:
+        print(f"wrote {write_expected(by_key[key])} -- now review it against the sources")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # Each command imports what it needs: `coopkg validate` never loads the web stack.
     if args.command == "validate":
         from .validate import validate_command
 
         return validate_command(args.paths, output_format=args.format, strict=args.strict)
-    if args.command == "serve":
-        from .server import serve
+    if args.command == "queries":
+        return _queries(parser, args.write_expected)
+    from .server import serve
 
-        return serve(_serve_settings(args))
-    return 2
+    return serve(_serve_settings(args))
 
 
 if __name__ == "__main__":

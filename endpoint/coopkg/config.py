@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     graph_paths: tuple[Path, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
-    # Public base of the instance IRIs; linked-data pages are served for IRIs under it.
+    # Public base of the graph's IRIs: relative IRIs in a query resolve against it.
     base_iri: str = "https://w3id.org/coops4dev/"
 
     # HTTP processes sharing one listening socket; each has its own query workers and cache.
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="seconds before a query is killed (503)")
     query_workers: int = Field(2, ge=1, description="processes that evaluate queries")
     # Single-pattern lookups bounded by this many matching triples run in the server process,
-    # skipping the worker round trip (coopkg.lookup_lane); everything else runs in a worker.
+    # skipping the worker round trip (coopkg.query.lookup); everything else runs in a worker.
     lookup_lane: bool = True
     lookup_max_matches: int = Field(1000, ge=1, le=100_000)
     max_result_rows: int = Field(100_000, ge=1, description="rows or triples in one result")

@@ -34,6 +34,7 @@ OXIGRAPH_FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,
 }
 
+
 class GraphSource(NamedTuple):
     """A file or folder, and where its statements go."""
 

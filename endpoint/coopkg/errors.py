@@ -1,9 +1,12 @@
-"""Errors a SPARQL request can end in, each with the HTTP status it is answered with. Raised by the
-executor (in the server process) and turned into plain-text responses by the router."""
+"""Errors a SPARQL request can end in, each with the HTTP status it is answered with. Raised in
+the query layer whatever the engine, and turned into responses by the web layer."""
 
 from __future__ import annotations
 
 __all__ = [
+    "DETERMINISTIC_ERRORS",
+    "EngineError",
+    "EngineFailed",
     "NotAcceptable",
     "Overloaded",
     "QueryRefused",
@@ -11,9 +14,11 @@ __all__ = [
     "QueryTimeout",
     "ResultTooLarge",
     "SparqlError",
+    "UPDATE_REFUSAL",
     "UpdateForbidden",
-    "WorkerFailed",
 ]
+
+UPDATE_REFUSAL = "SPARQL Update is not allowed: this endpoint is read-only"
 
 
 class SparqlError(Exception):
@@ -52,6 +57,13 @@ class ResultTooLarge(SparqlError):
     status = 413
 
 
+class EngineError(SparqlError):
+    """The engine failed on this query in a way that is not the query's fault (a serialiser
+    bug, say): logged, answered 500, never cached."""
+
+    status = 500
+
+
 class QueryTimeout(SparqlError):
     status = 503
 
@@ -62,7 +74,18 @@ class Overloaded(SparqlError):
     status = 503
 
 
-class WorkerFailed(SparqlError):
-    """The query process died (out of memory, crash); the worker is replaced."""
+class EngineFailed(SparqlError):
+    """The engine is not available: a query process died (out of memory, crash) and is being
+    replaced, or the engine is not running."""
 
     status = 503
+
+
+DETERMINISTIC_ERRORS: tuple[type[SparqlError], ...] = (
+    QuerySyntaxError,
+    QueryRefused,
+    UpdateForbidden,
+    NotAcceptable,
+    ResultTooLarge,
+)
+"""Errors that depend only on the request: a repeated request may be answered from the cache."""

@@ -1,16 +1,40 @@
-"""HTTP content negotiation for SPARQL results: Accept headers with q-values and wildcards, mapped
-to the result formats Oxigraph serialises natively."""
+"""The result formats, and HTTP content negotiation for them: Accept headers with q-values and
+wildcards (or a `format` parameter), mapped to the formats Oxigraph serialises natively.
+
+A request is negotiated once, for the three result kinds at once (`negotiate`, memoised: browsers
+send the same long Accept header again and again); the query worker then picks the entry for the
+kind its result turned out to be."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import pyoxigraph as ox
 
-__all__ = ["FORMATS", "ResultFormat", "ResultKind", "choose_format", "parse_accept"]
+__all__ = [
+    "FORMATS",
+    "KIND_LABELS",
+    "RESULT_KINDS",
+    "ResultFormat",
+    "ResultFormats",
+    "ResultKind",
+    "choose_format",
+    "format_by_media_type",
+    "negotiate",
+    "not_acceptable_message",
+    "offered",
+    "parse_accept",
+]
 
 ResultKind = Literal["solutions", "boolean", "graph"]
+RESULT_KINDS: tuple[ResultKind, ...] = ("solutions", "boolean", "graph")
+KIND_LABELS: dict[str, str] = {
+    "solutions": "SELECT",
+    "boolean": "ASK",
+    "graph": "CONSTRUCT or DESCRIBE",
+}
 
 
 @dataclass(frozen=True)
@@ -19,6 +43,18 @@ class ResultFormat:
     name: str  # short name, accepted by the `format` request parameter
     kinds: frozenset[str]
     oxigraph: ox.QueryResultsFormat | ox.RdfFormat
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """pyoxigraph's format, for a graph format."""
+        assert isinstance(self.oxigraph, ox.RdfFormat), self.media_type
+        return self.oxigraph
+
+    @property
+    def results_format(self) -> ox.QueryResultsFormat:
+        """pyoxigraph's format, for a solutions or boolean format."""
+        assert isinstance(self.oxigraph, ox.QueryResultsFormat), self.media_type
+        return self.oxigraph
 
     @property
     def content_type(self) -> str:
@@ -68,8 +104,11 @@ _ALIASES = {
 _SOLUTIONS_JSON = "application/sparql-results+json"
 _SOLUTIONS_XML = "application/sparql-results+xml"
 _FORMAT_NAMES: dict[str, dict[str, str]] = {
-    "json": {"solutions": _SOLUTIONS_JSON, "boolean": _SOLUTIONS_JSON,
-             "graph": "application/ld+json"},
+    "json": {
+        "solutions": _SOLUTIONS_JSON,
+        "boolean": _SOLUTIONS_JSON,
+        "graph": "application/ld+json",
+    },
     "xml": {"solutions": _SOLUTIONS_XML, "boolean": _SOLUTIONS_XML, "graph": "application/rdf+xml"},
     "rdf": {"graph": "application/rdf+xml"},
     "rdf+xml": {"graph": "application/rdf+xml"},
@@ -150,3 +189,57 @@ def choose_format(
                     best = (q, specificity, fmt)
                 break
     return best[2] if best else None
+
+
+_BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
+
+
+def format_by_media_type(media_type: str) -> ResultFormat:
+    return _BY_MEDIA_TYPE[media_type]
+
+
+@dataclass(frozen=True)
+class ResultFormats:
+    """The negotiated format of each result kind (its media type, None: nothing acceptable), and
+    what the client asked for, for the 406 message. Small and picklable: a query worker gets it
+    with the job."""
+
+    solutions: str | None
+    boolean: str | None
+    graph: str | None
+    accept: str | None = None
+    format_name: str | None = None
+
+    def for_kind(self, kind: str) -> ResultFormat | None:
+        media_type = getattr(self, kind)
+        return _BY_MEDIA_TYPE[media_type] if media_type else None
+
+    @property
+    def any_acceptable(self) -> bool:
+        return bool(self.solutions or self.boolean or self.graph)
+
+
+@lru_cache(maxsize=1024)
+def negotiate(accept: str | None, format_name: str | None = None) -> ResultFormats:
+    """The format for each kind of result, for one request's Accept header and `format`."""
+    solutions, boolean, graph = (
+        fmt.media_type if (fmt := choose_format(accept, kind, format_name)) else None
+        for kind in RESULT_KINDS
+    )
+    return ResultFormats(solutions, boolean, graph, accept=accept, format_name=format_name)
+
+
+def offered(kind: str | None = None) -> str:
+    """The media types offered for a result kind (all of them when kind is None)."""
+    return ", ".join(f.media_type for f in FORMATS if kind is None or kind in f.kinds)
+
+
+def not_acceptable_message(formats: ResultFormats, kind: str | None = None) -> str:
+    """The one wording of a 406 for query results: what was asked, and what is offered (for the
+    result's kind once it is known)."""
+    if formats.format_name:
+        asked = f"format={formats.format_name!r}"
+    else:
+        asked = f"Accept: {formats.accept}"
+    what = f"a {KIND_LABELS[kind]} result" if kind else "any result"
+    return f"no format acceptable for {what} ({asked}); offered: {offered(kind)}"

@@ -17,8 +17,8 @@ import sys
 
 import uvicorn
 
-from .app import create_app
 from .config import Settings
+from .web import create_app
 
 __all__ = ["bind_socket", "serve"]
 
@@ -73,7 +73,7 @@ def serve(settings: Settings) -> int:
             _run_child(settings, sock)
         children.add(pid)
 
-    def stop(signum: int, _frame: object) -> None:
+    def stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
         for pid in list(children):

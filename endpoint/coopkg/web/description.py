@@ -18,51 +18,44 @@ What it says (https://www.w3.org/TR/sparql11-service-description/):
   `schema:keywords` and `schema:target` the endpoint. Their IRIs are
   `<base IRI>.well-known/sparql-examples/<slug>`.
 
-The triples are built with pyoxigraph and serialised by it; the router caches the bytes, so this
-runs once per endpoint URL and format, never per request.
+The triples are built with pyoxigraph and serialised by it; the bytes are kept in the
+application state, so this runs once per endpoint URL and format, never per request.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from . import __version__
-from .formats import FORMATS, ResultFormat, choose_format
+from .. import __version__
+from ..errors import NotAcceptable, SparqlError
+from ..formats import FORMATS, ResultFormat, choose_format
+from ..query import QueryJob
+from ..vocab import DCTERMS, FORMATS_NS, RDF, RDFS, SCHEMA, SD, SH, SPEX, VOID, XSD
+from .http import CACHE_CONTROL, COMMON_HEADERS, Reply, etag_matches, not_modified
+from .state import AppState
 
-__all__ = [
-    "SD",
-    "ServiceFacts",
-    "describe",
-    "format_iri",
-    "render",
-    "sd_format",
-]
+__all__ = ["ServiceFacts", "describe", "description_reply", "format_iri", "render", "sd_format"]
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_VOID = "http://rdfs.org/ns/void#"
-_DCTERMS = "http://purl.org/dc/terms/"
-_SH = "http://www.w3.org/ns/shacl#"
-_SPEX = "https://purl.expasy.org/sparql-examples/ontology#"
-_SCHEMA = "https://schema.org/"
-_FORMATS_NS = "http://www.w3.org/ns/formats/"
+log = logging.getLogger(__name__)
+_CACHE_LIMIT = 32  # distinct (endpoint URL, format) descriptions kept per application
+
 _ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
 
 PREFIXES = {
     "sd": SD,
-    "rdfs": _RDFS,
-    "xsd": _XSD,
-    "void": _VOID,
-    "dcterms": _DCTERMS,
-    "sh": _SH,
-    "spex": _SPEX,
-    "schema": _SCHEMA,
-    "formats": _FORMATS_NS,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "void": VOID,
+    "dcterms": DCTERMS,
+    "sh": SH,
+    "spex": SPEX,
+    "schema": SCHEMA,
+    "formats": FORMATS_NS,
 }
 
 # W3C "Unique URIs for file formats" (https://www.w3.org/ns/formats/), by media type.
@@ -81,10 +74,10 @@ _FORMAT_IRIS = {
 
 # Query form -> (property holding the text, specific class or None), SIB convention.
 _EXAMPLE_FORMS = {
-    "SELECT": (_SH + "select", _SH + "SPARQLSelectExecutable"),
-    "ASK": (_SH + "ask", _SH + "SPARQLAskExecutable"),
-    "CONSTRUCT": (_SH + "construct", _SH + "SPARQLConstructExecutable"),
-    "DESCRIBE": (_SPEX + "describe", None),
+    "SELECT": (SH + "select", SH + "SPARQLSelectExecutable"),
+    "ASK": (SH + "ask", SH + "SPARQLAskExecutable"),
+    "CONSTRUCT": (SH + "construct", SH + "SPARQLConstructExecutable"),
+    "DESCRIBE": (SPEX + "describe", None),
 }
 
 
@@ -100,7 +93,7 @@ class ServiceFacts:
 
 
 def format_iri(media_type: str) -> str:
-    return _FORMATS_NS + _FORMAT_IRIS[media_type]
+    return FORMATS_NS + _FORMAT_IRIS[media_type]
 
 
 def sd_format(accept: str | None, format_name: str | None = None) -> ResultFormat | None:
@@ -113,7 +106,7 @@ def _n(iri: str) -> ox.NamedNode:
 
 
 def _count(value: int) -> ox.Literal:
-    return ox.Literal(str(value), datatype=_n(_XSD + "integer"))
+    return ox.Literal(str(value), datatype=_n(XSD + "integer"))
 
 
 def _en(text: str) -> ox.Literal:
@@ -126,7 +119,7 @@ def describe(endpoint_url: str, facts: ServiceFacts) -> list[ox.Triple]:
 
 
 def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
-    a = _n(_RDF + "type")
+    a = _n(RDF + "type")
     service = _n(endpoint_url)
     yield ox.Triple(service, a, _n(SD + "Service"))
     yield ox.Triple(service, _n(SD + "endpoint"), service)
@@ -135,11 +128,11 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
         yield ox.Triple(service, _n(SD + "resultFormat"), _n(format_iri(fmt.media_type)))
     yield ox.Triple(service, _n(SD + "defaultEntailmentRegime"), _n(_ENTAILMENT_SIMPLE))
     yield ox.Triple(
-        service, _n(_DCTERMS + "title"), _en("coops4dev knowledge graph: SPARQL endpoint")
+        service, _n(DCTERMS + "title"), _en("coops4dev knowledge graph: SPARQL endpoint")
     )
     yield ox.Triple(
         service,
-        _n(_RDFS + "comment"),
+        _n(RDFS + "comment"),
         _en(
             "Read-only SPARQL 1.1 Query endpoint over the coops4dev knowledge graph of the "
             "international cooperative movement. SERVICE is refused and FROM never fetches; "
@@ -155,7 +148,7 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
     yield ox.Triple(dataset, _n(SD + "defaultGraph"), default_graph)
     yield ox.Triple(default_graph, a, _n(SD + "Graph"))
     if None in sizes:
-        yield ox.Triple(default_graph, _n(_VOID + "triples"), _count(sizes[None]))
+        yield ox.Triple(default_graph, _n(VOID + "triples"), _count(sizes[None]))
     for index, name in enumerate(facts.named_graphs):
         named = ox.BlankNode(f"namedGraph{index}")
         graph = ox.BlankNode(f"graph{index}")
@@ -165,7 +158,7 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
         yield ox.Triple(named, _n(SD + "graph"), graph)
         yield ox.Triple(graph, a, _n(SD + "Graph"))
         if name in sizes:
-            yield ox.Triple(graph, _n(_VOID + "triples"), _count(sizes[name]))
+            yield ox.Triple(graph, _n(VOID + "triples"), _count(sizes[name]))
 
     yield from _example_triples(service, facts.base_iri, facts.examples)
 
@@ -173,25 +166,89 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
 def _example_triples(
     service: ox.NamedNode, base_iri: str, examples: Iterable
 ) -> Iterator[ox.Triple]:
-    a = _n(_RDF + "type")
+    a = _n(RDF + "type")
     base = base_iri if base_iri.endswith(("/", "#")) else base_iri + "/"
     for example in examples:
         kind = str(getattr(example, "kind", "SELECT")).upper()
         text_property, specific_class = _EXAMPLE_FORMS.get(kind, _EXAMPLE_FORMS["SELECT"])
         node = _n(f"{base}.well-known/sparql-examples/{example.slug}")
-        yield ox.Triple(node, a, _n(_SH + "SPARQLExecutable"))
+        yield ox.Triple(node, a, _n(SH + "SPARQLExecutable"))
         if specific_class:
             yield ox.Triple(node, a, _n(specific_class))
-        yield ox.Triple(node, _n(_RDFS + "label"), _en(example.title))
-        yield ox.Triple(node, _n(_RDFS + "comment"), _en(example.description))
+        yield ox.Triple(node, _n(RDFS + "label"), _en(example.title))
+        yield ox.Triple(node, _n(RDFS + "comment"), _en(example.description))
         yield ox.Triple(node, _n(text_property), ox.Literal(example.query))
-        yield ox.Triple(node, _n(_SCHEMA + "target"), service)
+        yield ox.Triple(node, _n(SCHEMA + "target"), service)
         for tag in getattr(example, "tags", ()):
-            yield ox.Triple(node, _n(_SCHEMA + "keywords"), ox.Literal(tag))
+            yield ox.Triple(node, _n(SCHEMA + "keywords"), ox.Literal(tag))
 
 
 def render(triples: list[ox.Triple], fmt: ResultFormat) -> bytes:
     """Serialise with pyoxigraph; prefixes where the format has them."""
-    if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
-        return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)
-    return ox.serialize(triples, format=fmt.oxigraph)
+    if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        return ox.serialize(triples, format=fmt.rdf_format, prefixes=PREFIXES) or b""
+    return ox.serialize(triples, format=fmt.rdf_format) or b""
+
+
+# -- Serving it ----------------------------------------------------------------------------------
+
+
+async def description_reply(
+    state: AppState,
+    url: str,
+    accept: str | None,
+    format_name: str | None,
+    if_none_match: bytes | None,
+) -> Reply:
+    """The description of the endpoint reached at `url`, negotiated; written once per URL and
+    format."""
+    fmt = sd_format(accept, format_name)
+    if fmt is None:
+        offered = ", ".join(sorted({f.media_type for f in FORMATS if "graph" in f.kinds}))
+        raise NotAcceptable(f"the service description is available as {offered} (and text/html)")
+    key = (url, fmt.media_type)
+    cached = state.descriptions.get(key)
+    if cached is None:
+        if state.graph_sizes is None:
+            state.graph_sizes = await _graph_sizes(state)
+        facts = ServiceFacts(
+            base_iri=state.settings.base_iri,
+            named_graphs=state.dataset.named_graphs,
+            graph_sizes=state.graph_sizes,
+            examples=state.examples,
+        )
+        body = render(describe(url, facts), fmt)
+        cached = (body, state.tags.tag("sd", url, fmt.media_type))
+        if len(state.descriptions) >= _CACHE_LIMIT:
+            state.descriptions.clear()
+        state.descriptions[key] = cached
+    body, etag = cached
+    if etag_matches(if_none_match, etag):
+        return not_modified(etag)
+    headers = [
+        (b"content-type", fmt.content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"etag", etag),
+        CACHE_CONTROL,
+        *COMMON_HEADERS,
+    ]
+    return Reply(200, headers, body)
+
+
+async def _graph_sizes(state: AppState) -> dict[str | None, int]:
+    """Triples per graph, by one GROUP BY through the runner; empty when they cannot be counted
+    (the description then leaves the sizes out)."""
+    query = (
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } "
+        "GROUP BY ?g"
+    )
+    try:
+        outcome = await state.runner.run(QueryJob(query, format_name="json"))
+        sizes: dict[str | None, int] = {}
+        for row in json.loads(outcome.body)["results"]["bindings"]:
+            sizes[row.get("g", {}).get("value")] = int(row["n"]["value"])
+        sizes.setdefault(None, 0)
+        return sizes
+    except (SparqlError, ValueError, KeyError) as exc:
+        log.warning("service description: graph sizes not counted: %s", exc)
+        return {}

@@ -56,7 +56,7 @@ class ResultCache(Generic[V]):
         max_entries: int,
         max_bytes: int,
         size_of: Callable[[V], int],
-        keep_error: Callable[[BaseException], bool] = lambda exc: False,
+        keep_error: Callable[[BaseException], bool] = lambda _exc: False,
     ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes

@@ -13,28 +13,26 @@ with S an absolute IRI (or a prefixed name declared in the query), P an IRI, `a`
 O an IRI or a variable, no dataset parameters, and only when the store holds at most
 `max_matches` triples matching the pattern in the default graph (counted first, and the count
 itself stops at that bound). Its evaluation is then an index lookup over at most `max_matches`
-triples: microseconds, never long enough to need killing. Anything else — or a result the client
-wants in a format this lane does not produce, or over the byte cap — returns None and goes to a
-worker as usual. The lane holds its own copy of the store (loaded once, read-only).
+triples: microseconds, never long enough to need killing. Anything else (or a result the client
+wants in a format this lane does not produce, or one over the byte cap) returns None and goes to a
+worker as usual. The lane holds its own copy of the store (loaded once, read-only), so the server
+process holds the store as well as the zygote.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .formats import choose_format
-from .query_guard import token_stream
-
-if TYPE_CHECKING:
-    from .executor import QueryJob, QueryOutcome
+from ..formats import ResultFormats
+from ..vocab import RDF_TYPE
+from . import QueryJob, QueryOutcome
+from .guard import token_stream
 
 __all__ = ["LookupLane", "lookup_pattern"]
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DIGITS = frozenset("0123456789")
 
@@ -70,66 +68,87 @@ def _number(tokens: list[tuple[str, str]], at: int) -> tuple[int, int]:
     return int(digits), at
 
 
+def _expect(tokens: list[tuple[str, str]], at: int, kind: str, text: str) -> int:
+    """The position after the expected token; _NotALookup when it is not there."""
+    got_kind, got = tokens[at]
+    if got_kind != kind or (got.upper() if kind == "word" else got) != text:
+        raise _NotALookup
+    return at + 1
+
+
+def _prologue(tokens: list[tuple[str, str]]) -> tuple[dict[str, str], int]:
+    """The PREFIX declarations, and the position after them."""
+    prefixes: dict[str, str] = {}
+    at = 0
+    while tokens[at][0] == "word" and tokens[at][1].upper() == "PREFIX":
+        (k1, name), (k2, iri) = tokens[at + 1], tokens[at + 2]
+        if k1 != "pname" or not name.endswith(":") or k2 != "iri":
+            raise _NotALookup
+        prefixes[name] = _term(k2, iri, {}, variable=False)  # type: ignore[assignment]
+        at += 3
+    return prefixes, at
+
+
+def _projection(tokens: list[tuple[str, str]], at: int) -> int:
+    """`SELECT (* | ?var+) [WHERE]`: the position after it."""
+    at = _expect(tokens, at, "word", "SELECT")
+    if tokens[at] == ("other", "*"):
+        at += 1
+    else:
+        start = at
+        while tokens[at][0] == "var":
+            at += 1
+        if at == start:
+            raise _NotALookup
+    if tokens[at][0] == "word" and tokens[at][1].upper() == "WHERE":
+        at += 1
+    return at
+
+
+def _pattern(
+    tokens: list[tuple[str, str]], at: int, prefixes: dict[str, str]
+) -> tuple[tuple[str, str | None, str | None], int]:
+    """`{ S P O [.] }`: the pattern's IRIs (None for variables) and the position after it."""
+    at = _expect(tokens, at, "other", "{")
+    (ks, s), (kp, p), (ko, o) = tokens[at : at + 3]
+    subject = _term(ks, s, prefixes, variable=False)
+    if kp == "word" and p == "a":
+        predicate: str | None = RDF_TYPE
+    else:
+        predicate = _term(kp, p, prefixes, variable=True)
+    obj = _term(ko, o, prefixes, variable=True)
+    at += 3
+    if tokens[at] == ("other", "."):
+        at += 1
+    return (subject, predicate, obj), _expect(tokens, at, "other", "}")  # type: ignore[return-value]
+
+
+def _modifiers(tokens: list[tuple[str, str]], at: int) -> tuple[int | None, int]:
+    """`[LIMIT n] [OFFSET n]` in either order, up to the end: (LIMIT or None, OFFSET)."""
+    values: dict[str, int] = {}
+    while at < len(tokens):
+        kind, word = tokens[at]
+        word = word.upper()
+        if kind != "word" or word not in ("LIMIT", "OFFSET") or word in values:
+            raise _NotALookup
+        values[word], at = _number(tokens, at + 1)
+    return values.get("LIMIT"), values.get("OFFSET", 0)
+
+
 def lookup_pattern(
     query: str,
 ) -> tuple[tuple[str, str | None, str | None], int | None, int] | None:
     """((S, P, O), LIMIT, OFFSET) when `query` is a single-pattern lookup (P and O None when they
     are variables), else None. Conservative: any token outside the shape disqualifies."""
-    tokens = [(kind, text) for kind, text in token_stream(query)]
-    prefixes: dict[str, str] = {}
-    at = 0
+    tokens = list(token_stream(query))
     try:
-        while tokens[at][0] == "word" and tokens[at][1].upper() == "PREFIX":
-            (k1, name), (k2, iri) = tokens[at + 1], tokens[at + 2]
-            if k1 != "pname" or not name.endswith(":") or k2 != "iri":
-                return None
-            prefixes[name] = _term(k2, iri, {}, variable=False)
-            at += 3
-        if tokens[at][0] != "word" or tokens[at][1].upper() != "SELECT":
-            return None
-        at += 1
-        if tokens[at] == ("other", "*"):
-            at += 1
-        else:
-            start = at
-            while tokens[at][0] == "var":
-                at += 1
-            if at == start:
-                return None
-        if tokens[at][0] == "word" and tokens[at][1].upper() == "WHERE":
-            at += 1
-        if tokens[at] != ("other", "{"):
-            return None
-        (ks, s), (kp, p), (ko, o) = tokens[at + 1 : at + 4]
-        subject = _term(ks, s, prefixes, variable=False)
-        if kp == "word" and p == "a":
-            predicate: str | None = _RDF_TYPE
-        else:
-            predicate = _term(kp, p, prefixes, variable=True)
-        obj = _term(ko, o, prefixes, variable=True)
-        at += 4
-        if tokens[at] == ("other", "."):
-            at += 1
-        if tokens[at] != ("other", "}"):
-            return None
-        at += 1
-        limit: int | None = None
-        offset = 0
-        seen: set[str] = set()
-        while at < len(tokens):
-            kind, word = tokens[at]
-            word = word.upper()
-            if kind != "word" or word not in ("LIMIT", "OFFSET") or word in seen:
-                return None
-            seen.add(word)
-            value, at = _number(tokens, at + 1)
-            if word == "LIMIT":
-                limit = value
-            else:
-                offset = value
+        prefixes, at = _prologue(tokens)
+        at = _projection(tokens, at)
+        pattern, at = _pattern(tokens, at, prefixes)
+        limit, offset = _modifiers(tokens, at)
     except (IndexError, ValueError, _NotALookup):
         return None
-    return (subject, predicate, obj), limit, offset
+    return pattern, limit, offset
 
 
 class LookupLane:
@@ -140,9 +159,7 @@ class LookupLane:
         self._max_matches = max_matches
         self._max_bytes = max_bytes
 
-    def answer(self, job: QueryJob) -> QueryOutcome | None:
-        from .executor import QueryOutcome  # the executor imports this module
-
+    def answer(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome | None:
         if job.default_graph_uris or job.named_graph_uris:
             return None
         shape = lookup_pattern(job.query)
@@ -166,7 +183,7 @@ class LookupLane:
         )
         if matches > self._max_matches:
             return None
-        fmt = choose_format(job.accept, "solutions", job.format_name)
+        fmt = formats.for_kind("solutions")
         if fmt is None:
             return None  # the worker answers 406 with the list of formats
         try:
@@ -175,7 +192,7 @@ class LookupLane:
             return None  # the worker reports it with its position
         if not isinstance(results, ox.QuerySolutions):
             return None
-        body = results.serialize(format=fmt.oxigraph)
+        body = results.serialize(format=fmt.results_format) or b""
         if len(body) > self._max_bytes:
             return None
         rows = max(0, matches - offset)

@@ -1,0 +1,85 @@
+"""What every query goes through before and around its engine: the guard's refusals, one content
+negotiation for the three result kinds, the result cache, and the lookup lane for point lookups.
+The web layer hands it a parsed `QueryJob`; whatever `Engine` evaluates the rest, these rules are
+the same."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..config import Settings
+from ..dataset import DatasetInfo, GraphSource, load_store
+from ..errors import DETERMINISTIC_ERRORS, NotAcceptable, QuerySyntaxError
+from ..formats import ResultFormats, negotiate, not_acceptable_message
+from . import Engine, QueryJob, QueryOutcome
+from .cache import ResultCache
+from .guard import check_in_server
+from .lookup import LookupLane
+
+__all__ = ["QueryRunner"]
+
+
+class QueryRunner:
+    """Answers `QueryJob`s through `engine`. With `lane_sources`, single-pattern lookups are
+    answered in this process from a copy of the store loaded from them (coopkg.query.lookup)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        lane_sources: list[GraphSource] | None = None,
+    ) -> None:
+        self.engine = engine
+        self._settings = settings
+        self._lane_sources = lane_sources if settings.lookup_lane else None
+        self._lane: LookupLane | None = None
+        self.cache: ResultCache[QueryOutcome] = ResultCache(
+            settings.cache_entries,
+            settings.cache_max_bytes,
+            size_of=lambda outcome: len(outcome.body) + len(outcome.content_type),
+            keep_error=lambda exc: isinstance(exc, DETERMINISTIC_ERRORS),
+        )
+
+    async def start(self) -> DatasetInfo:
+        info = await self.engine.start()
+        if self._lane_sources is not None:
+            store, _ = await asyncio.to_thread(load_store, self._lane_sources)
+            self._lane = LookupLane(
+                store,
+                max_matches=self._settings.lookup_max_matches,
+                max_bytes=self._settings.max_result_bytes,
+            )
+        return info
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def answer(self, job: QueryJob) -> tuple[QueryOutcome, bool]:
+        """(outcome, from the cache): a repeated request is answered from memory, and identical
+        requests in flight share one evaluation. Errors that depend only on the request are
+        cached too; the engine's failures never are."""
+        outcome = self.cache.get(job)
+        if outcome is not None:
+            return outcome, True
+        formats = negotiate(job.accept, job.format_name)
+        if not formats.any_acceptable:  # before any work: no kind of result could be written
+            raise NotAcceptable(not_acceptable_message(formats))
+        return await self.cache.get_or_run(job, lambda: self._run(job, formats))
+
+    async def run(self, job: QueryJob) -> QueryOutcome:
+        """Evaluate `job` without the cache."""
+        return await self._run(job, negotiate(job.accept, job.format_name))
+
+    async def _run(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome:
+        check_in_server(job.query)
+        try:
+            job.query.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise QuerySyntaxError(
+                f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
+            ) from None
+        if self._lane is not None:
+            outcome = self._lane.answer(job, formats)
+            if outcome is not None:
+                return outcome
+        return await self.engine.run(job, formats)

@@ -1,0 +1,111 @@
+"""The zygote: a fresh interpreter that loads the dataset once, then only forks query workers.
+
+The server never forks itself (by then it may have threads, and a fork would copy their locks),
+so it spawns this program instead. Single-threaded, it loads the dataset
+(coopkg.dataset.load_store), moves into new user and network namespaces where the kernel allows
+it (then not even Oxigraph's own SERVICE client can reach anything), freezes the garbage
+collector, and answers each request for a worker with a fork: the store's memory is shared
+copy-on-write, so a fresh worker costs one `fork()` instead of a reload. It passes the server a
+socketpair end and a pidfd for each worker (`socket.send_fds`): the server talks to the worker
+directly and kills it without racing against pid reuse. Workers die with the zygote
+(PR_SET_PDEATHSIG), the zygote with the server.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import signal
+import socket
+import sys
+from typing import NoReturn
+
+from ..config import Settings
+from ..dataset import GraphSource, LoadError, load_store
+from .frames import LENGTH, frame, read_frame
+from .worker import WorkerPolicy, die_with_parent, worker_main
+
+__all__ = ["PROGRAM", "zygote_entry"]
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def _isolate_network() -> bool:
+    """Move this (single-threaded) process into new user and network namespaces: only a loopback
+    device that is down, so no outbound connection can be made by anything it forks. Defence in
+    depth behind the guard's SERVICE refusal; False where the kernel does not allow it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def zygote_entry() -> NoReturn:
+    """The zygote's program (`PROGRAM`): a fresh interpreter, given the control socket's
+    descriptor and the server's pid as arguments, and (sources, settings, policy) as the first
+    frame on the socket."""
+    ctl = socket.socket(fileno=int(sys.argv[1]))
+    server = int(sys.argv[2])
+    die_with_parent(server)
+    # Buffered, yet nothing is read ahead: the server sends nothing more until the zygote answers.
+    request = read_frame(ctl.makefile("rb"))
+    if request is None:
+        os._exit(1)
+    sources, settings, policy = request
+    _zygote_main(ctl, sources, settings, policy, server)
+
+
+PROGRAM = f"from {__name__} import zygote_entry; zygote_entry()"
+
+
+def _zygote_main(
+    ctl: socket.socket,
+    sources: list[GraphSource],
+    settings: Settings,
+    policy: WorkerPolicy,
+    server: int,
+) -> NoReturn:
+    # Ctrl-C reaches the whole process group: the server decides when the engine stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        store, info = load_store(sources)
+    except LoadError as exc:
+        ctl.sendall(frame(("error", str(exc))))
+        os._exit(1)
+    except Exception as exc:
+        ctl.sendall(frame(("error", f"loading the dataset failed: {type(exc).__name__}: {exc}")))
+        os._exit(1)
+    isolated = _isolate_network()
+    if isolated:
+        die_with_parent(server)  # a change of credentials (the new user namespace) clears it
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    gc.collect()
+    gc.freeze()  # keep the collector from writing to (and so copying) the shared pages
+    ctl.sendall(frame(("ready", info, isolated)))
+    while True:
+        request = ctl.recv(1)
+        if not request:
+            os._exit(0)
+        ours, theirs = socket.socketpair()
+        zygote = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            ours.close()
+            try:
+                worker_main(theirs, store, settings, isolated, policy, zygote)
+            finally:
+                os._exit(1)
+        theirs.close()
+        try:
+            pidfd = os.pidfd_open(pid)
+            fds = [ours.fileno(), pidfd]
+        except OSError:
+            pidfd, fds = -1, [ours.fileno()]
+        socket.send_fds(ctl, [LENGTH.pack(pid)], fds)
+        ours.close()
+        if pidfd >= 0:
+            os.close(pidfd)

@@ -1,0 +1,67 @@
+"""The web application: `create_app(settings)` composes the routes around one `AppState` made in
+the lifespan (coopkg.web.state). Routes by concern: the SPARQL protocol (sparql), the service
+description (description), the query editor (editor), static files (static); the HTTP rules they
+share are in coopkg.web.http."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..config import Settings
+from ..dataset import dataset_sources
+from ..query import Engine
+from ..query.pool import WorkerPool
+from ..query.runner import QueryRunner
+from . import editor, static
+from .http import EntityTags, internal_error
+from .sparql import SparqlFastPath
+from .state import AppState, load_examples
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The application. `engine` evaluates the queries; by default the embedded Oxigraph worker
+    pool over the dataset the settings name."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sources = dataset_sources(settings.graph_paths)
+        if engine is None:
+            runner = QueryRunner(WorkerPool(sources, settings), settings, lane_sources=sources)
+        else:
+            runner = QueryRunner(engine, settings)
+        dataset = await runner.start()
+        examples, problem = load_examples()
+        app.state.coopkg = AppState(
+            settings=settings,
+            runner=runner,
+            dataset=dataset,
+            tags=EntityTags(dataset.etag, settings.max_result_rows, settings.max_result_bytes),
+            examples=examples,
+            examples_problem=problem,
+        )
+        try:
+            yield
+        finally:
+            await runner.close()
+
+    app = FastAPI(
+        title="coops4dev knowledge graph",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api",
+        redoc_url=None,
+        # FastAPI's OpenTelemetry hook checks for configured providers on every request; this
+        # server does not use it (its cost is in bench/README.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.add_exception_handler(Exception, internal_error)  # a clean 500, never a trace
+    app.add_middleware(SparqlFastPath)  # /sparql and /sparql/ are answered here, past routing
+    app.include_router(editor.router)
+    app.include_router(static.router)
+    return app
