@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,45 @@ from coopkg.dataset import DatasetInfo
 from coopkg.errors import EngineFailed
 
 ROOT = Path(__file__).resolve().parent.parent
+LEAK = "http://example.org/leak"
+
+
+def burn_query(patterns: int) -> str:
+    """A cross join no engine can shortcut: every triple to the power `patterns`. Over a few dozen
+    triples, six patterns are far more than a second of work."""
+    joins = " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(patterns))
+    return f"SELECT (COUNT(*) AS ?n) WHERE {{ {joins} }}"
+
+
+@contextmanager
+def recording_server() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every request it gets (and answers one N-Triples
+    statement about LEAK): the endpoint must never call it."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            hits.append(self.path)
+            body = f"<{LEAK}> <{LEAK}> <{LEAK}> .\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/n-triples")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

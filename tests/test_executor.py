@@ -9,16 +9,15 @@ import io
 import json
 import os
 import signal
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import burn_query, recording_server
 from coopkg.config import Settings
 from coopkg.dataset import LoadError
 from coopkg.errors import (
@@ -55,8 +54,7 @@ NAMED_TRIG = f"""
 <{G2}> {{ ex:y ex:in "two" . }}
 """
 
-# A cross join the engine cannot shortcut: ~20 triples to the 6th power.
-BURN = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+BURN = burn_query(8)  # over ~20 triples: far past any timeout here
 POINT = f"SELECT ?n {{ <{EX}a> <{EX}name> ?n }}"
 
 
@@ -286,40 +284,8 @@ def test_from_clauses_and_protocol_parameters_win(pool):
     assert _graph_values(pool, query, named_graph_uris=(G1,)) == {G1}
 
 
-@contextmanager
-def http_listener() -> Iterator[tuple[str, list[str]]]:
-    """A local HTTP server that records every request it gets."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            body = (
-                b"<http://example.org/leak> <http://example.org/leak> <http://example.org/leak> .\n"
-            )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/n-triples")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET  # noqa: N815
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_from_and_graph_parameters_never_fetch(pool):
-    with http_listener() as (base, hits):
+    with recording_server() as (base, hits):
         outcome = run(
             pool,
             f"SELECT * FROM <{base}/data.nt> FROM NAMED <{base}/named.nt> "
@@ -355,7 +321,7 @@ def test_service_cannot_reach_the_network_even_past_the_guard(pool):
     executor, loop = pool
     if not executor.network_isolated:
         pytest.skip("this kernel does not allow unprivileged network namespaces")
-    with http_listener() as (base, hits):
+    with recording_server() as (base, hits):
         with pytest.raises(SparqlError):
             loop(
                 executor.past_the_guard(

@@ -9,7 +9,7 @@ import time
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import running_server
+from conftest import burn_query, running_server
 from coopkg.config import Settings
 from coopkg.errors import QueryTimeout
 from coopkg.formats import negotiate
@@ -24,7 +24,7 @@ DATA = f"""
 ex:a ex:name "Alpha"@en , "Alpha"@fr ; ex:size 3 ; ex:knows ex:b ; a ex:Thing .
 ex:b ex:name "Beta" .
 """ + "\n".join(f"ex:hub ex:link ex:n{i} ." for i in range(50))
-BURN = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+BURN = burn_query(8)
 
 
 @pytest.mark.parametrize(

@@ -42,9 +42,14 @@ def test_wheel_carries_the_graph_and_validates_outside_the_checkout(tmp_path):
         assert shipped, f"{folder}/ is empty in the checkout"
         for rel in shipped:
             assert f"coopkg/graph/{rel}" in names, f"{rel} missing from the wheel"
-    assert "coopkg/static/yasgui/yasgui.min.js" in names or any(
-        n.startswith("coopkg/static/") for n in names
+    package = ROOT / "endpoint" / "coopkg"
+    own = sorted(
+        p.relative_to(package.parent).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     )
+    for rel in own:  # every module, template and static file, subpackages included
+        assert rel in names, f"{rel} missing from the wheel"
 
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:

@@ -14,12 +14,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import running_server
+from conftest import burn_query, recording_server, running_server
 from coopkg.config import Settings
 from coopkg.dataset import DatasetInfo
 from coopkg.errors import EngineError, EngineFailed, Overloaded, QueryTimeout
@@ -47,10 +46,7 @@ SELECT_FEW = "SELECT ?s WHERE { ?s <http://example.org/p> ?o } ORDER BY ?s LIMIT
 ASK = "ASK { ?s ?p ?o }"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-# Six patterns over 40 triples: 4 × 10^9 combinations, far more than one second of work.
-BURN = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(
-    f"?s{i} ?p{i} ?o{i} ." for i in range(6)
-) + " }"
+BURN = burn_query(6)  # over 40 triples: 4 × 10^9 combinations
 
 
 @pytest.fixture(scope="module")
@@ -334,29 +330,8 @@ def test_cors_is_a_wildcard_without_credentials(base, method, params, content_ty
 
 @pytest.fixture(scope="module")
 def recorder() -> Iterator[tuple[str, list[str]]]:
-    """A local HTTP server that records every request it gets: the endpoint must make none."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-            hits.append(self.path)
-            body = f"<{EX}leak> <{EX}leak> <{EX}leak> .\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/n-triples")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
+    with recording_server() as pair:
+        yield pair
 
 
 def _triple_count(base: str) -> int:
@@ -443,6 +418,15 @@ def test_no_outbound_requests(base, recorder, query, status) -> None:
 def test_relative_iris_resolve_against_the_base_iri(base: str, query: str, expected: str) -> None:
     response = call(base, params={"query": query}, headers={"Accept": SRJ})
     assert response.json()["results"]["bindings"][0]["v"]["value"] == expected
+
+
+def test_a_syntax_error_after_a_relative_iri_names_the_clients_line(base: str) -> None:
+    """Relative IRIs resolve against the base IRI without touching the query text, so the
+    parser's line numbers are the client's."""
+    query = "SELECT ?p WHERE {\n  <id/organisation/ica> ?p ?o .\n  ?o ?q ?? .\n}\n"
+    response = call(base, params={"query": query})
+    assert response.status_code == 400
+    assert "line 3, column" in response.text, response.text
 
 
 def test_a_catastrophic_regex_is_not_a_problem(base: str) -> None:
@@ -660,7 +644,7 @@ class FailingEngine:
 
 
 def test_an_unexpected_error_is_a_clean_500() -> None:
-    def boom(request) -> Response:
+    def boom(_request) -> Response:
         raise RuntimeError("secret detail /etc/passwd")
 
     app = Starlette(routes=[Route("/boom", boom)], exception_handlers={Exception: internal_error})
@@ -682,7 +666,7 @@ def test_an_unexpected_error_is_a_clean_500() -> None:
     ],
     ids=["unexpected", "engine-error", "overloaded", "timeout", "engine-failed"],
 )
-def test_engine_failures_in_process(error, status, starts, retry_after) -> None:
+def test_engine_failures_in_process(error, status, starts, retry_after, caplog) -> None:
     """The application in process over an engine that fails as told: each failure has its
     status, none is cached (the second request reaches the engine again), none leaks a trace."""
     app = create_app(Settings(lookup_lane=False), engine=FailingEngine(error))
@@ -697,20 +681,28 @@ def test_engine_failures_in_process(error, status, starts, retry_after) -> None:
             assert response.headers["access-control-allow-origin"] == "*"
             assert response.headers["cache-control"] == "no-store"
         assert len(app.state.coopkg.runner.cache) == 0
-
-
-def test_no_answer_ever_carries_a_trace(base: str) -> None:
-    """A sweep of odd requests; `call` checks each body for a trace."""
-    odd = [
-        ("GET", {"query": "\x00"}, {}, None),
-        ("GET", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 99999999999999999999999"}, {}, None),
-        ("GET", {"query": 'SELECT * WHERE { BIND(STRDT("x", <bad iri>) AS ?x) }'}, {}, None),
-        ("GET", {"query": ASK, "named-graph-uri": "http://x y"}, {}, None),
-        ("POST", None, {"Content-Type": "application/sparql-query; charset"}, b"ASK {}"),
-        ("POST", None, {"Content-Type": ";;;"}, b"ASK {}"),
-        ("POST", None, {"Content-Type": "application/x-www-form-urlencoded"}, b"%%%=&&&=="),
-        ("GET", {"query": json.dumps({"a": 1})}, {"Accept": "*/*;q=x"}, None),
+    logged = [
+        f"{r.getMessage()} {r.exc_info[0].__name__ if r.exc_info else ''}"
+        for r in caplog.records
+        if r.levelname in ("WARNING", "ERROR")
     ]
-    for method, params, headers, content in odd:
-        response = call(base, method, params=params, headers=headers, content=content)
-        assert response.status_code < 500 or response.status_code == 503, (params, response.text)
+    assert any(type(error).__name__ in m or str(error) in m for m in logged), logged
+
+
+ODD_REQUESTS = [
+    ("GET", {"query": "\x00"}, {}, None),
+    ("GET", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 99999999999999999999999"}, {}, None),
+    ("GET", {"query": 'SELECT * WHERE { BIND(STRDT("x", <bad iri>) AS ?x) }'}, {}, None),
+    ("GET", {"query": ASK, "named-graph-uri": "http://x y"}, {}, None),
+    ("POST", None, {"Content-Type": "application/sparql-query; charset"}, b"ASK {}"),
+    ("POST", None, {"Content-Type": ";;;"}, b"ASK {}"),
+    ("POST", None, {"Content-Type": "application/x-www-form-urlencoded"}, b"%%%=&&&=="),
+    ("GET", {"query": json.dumps({"a": 1})}, {"Accept": "*/*;q=x"}, None),
+]
+
+
+@pytest.mark.parametrize("method,params,headers,content", ODD_REQUESTS)
+def test_no_answer_ever_carries_a_trace(base, method, params, headers, content) -> None:
+    """Odd requests; `call` checks each body for a trace."""
+    response = call(base, method, params=params, headers=headers, content=content)
+    assert response.status_code < 500 or response.status_code == 503, (params, response.text)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 from coopkg.errors import QueryRefused, UpdateForbidden
-from coopkg.query.guard import MAX_DEPTH, UPDATE_KEYWORDS, check_query, scan_query
+from coopkg.query.guard import (
+    MAX_DEPTH,
+    UPDATE_KEYWORDS,
+    check_query,
+    full_scan_needed,
+    scan_query,
+)
 
 ALLOWED = [
     "SELECT * WHERE { ?s ?p ?o }",
@@ -121,20 +127,63 @@ def test_deep_nesting_refused(query):
         check_query(query)
 
 
-@pytest.mark.parametrize("query", ALLOWED + SERVICE + [q for q, _ in UPDATES])
-def test_fast_path_agrees_with_a_full_scan(query):
-    """check_query lexes only the prologue when substring tests allow it: same verdicts."""
+# Queries at the edges of the substring tests that decide whether the full scan runs: keywords
+# hidden in strings, IRIs, names and comments; bracket and operator counts around MAX_DEPTH;
+# update verbs next to a `;` in every disguise; non-ASCII look-alikes.
+FAST_PATH_EDGES = [
+    'SELECT * { ?s ?p "service" }',
+    "SELECT * { ?s <http://example.org/SERVICE> ?o }",
+    "PREFIX service: <http://example.org/> SELECT * { service:a ?p ?o }",
+    "SELECT * { ?s ?p ?o } # SERVICE <http://example.org/>",
+    "SELECT ?service { ?service ?p ?o }",
+    "SELECT * { ?s ?p ?o . SeRvIcE <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * { ?s ?p ?o . SERV\u0130CE <http://example.org/sparql> { } }",
+    "SELECT * { ?s ?p ?o . SERVİCE <http://example.org/sparql> { } }",
+    'SELECT * { ?s ?p "a; drop all" }',
+    "SELECT * { ?s ?p ?o } # ; DROP ALL",
+    "ASK {};DROP ALL",
+    "ASK {} ;\n\n  insert data { <a:b> <a:c> <a:d> }",
+    "ASK { ?s ?p ?o ; ?q ?r } ",
+    "ASK { ?s ?p ?o ; <http://example.org/drop> ?r }",
+    "PREFIX insert: <http://example.org/> SELECT * { insert:a ?p ?o }",
+    "SELECT * WHERE " + "{" * MAX_DEPTH + "}" * MAX_DEPTH,
+    "SELECT * WHERE " + "{" * (MAX_DEPTH // 2) + "}" * (MAX_DEPTH // 2),
+    "SELECT * WHERE { " + " ".join(f"<http://ex.org/a-{i}> ?p ?o ." for i in range(300)) + " }",
+    "SELECT * WHERE { FILTER(" + "-" * (MAX_DEPTH - 5) + "1) }",
+    "SELECT * WHERE { FILTER(" + "-" * (MAX_DEPTH + 5) + "1) }",
+    "SELECT * WHERE { FILTER(" + "(" * (MAX_DEPTH - 4) + "1" + ")" * (MAX_DEPTH - 4) + ") }",
+]
+
+
+def _full_verdict(query: str) -> type[Exception] | None:
     full = scan_query(query)
-    expected = None
     if full.operation in UPDATE_KEYWORDS or full.update_after_semicolon:
-        expected = UpdateForbidden
-    elif full.has_service:
-        expected = QueryRefused
+        return UpdateForbidden
+    if full.has_service:
+        return QueryRefused
+    if full.max_depth > MAX_DEPTH:
+        return QueryRefused
+    return None
+
+
+@pytest.mark.parametrize("query", FAST_PATH_EDGES)
+def test_fast_path_agrees_with_a_full_scan(query):
+    """check_query lexes only the prologue when substring tests allow it: the verdict is the
+    same as a full scan's, at the edges of those tests."""
+    expected = _full_verdict(query)
     if expected is None:
         check_query(query)
     else:
         with pytest.raises(expected):
             check_query(query)
+
+
+def test_the_edge_cases_reach_both_paths():
+    """The edges above take both the fast path and the full scan, and both verdicts occur."""
+    paths = {full_scan_needed(q) for q in FAST_PATH_EDGES}
+    verdicts = {_full_verdict(q) for q in FAST_PATH_EDGES}
+    assert paths == {True, False}
+    assert verdicts == {None, UpdateForbidden, QueryRefused}
 
 
 def test_large_query_is_cheap():
