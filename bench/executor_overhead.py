@@ -100,9 +100,7 @@ def main() -> None:
             ("pyoxigraph in process", timed(direct, args.seconds)),
             ("guard + pyoxigraph in process", timed(guarded, args.seconds)),
         ]
-        samples, throughput = uvloop.run(
-            executor_figures(path, n, args.seconds, args.workers)
-        )
+        samples, throughput = uvloop.run(executor_figures(path, n, args.seconds, args.workers))
         rows.append((f"QueryExecutor.run, {args.workers} workers, one at a time", samples))
         base = statistics.median(rows[0][1])
         print(f"point lookup on {4 * n} triples, median of each:")

@@ -89,8 +89,7 @@ COUNTRIES = [
     (code, REGIONS[i % 4][0])
     for i, code in enumerate(
         "ke ar in be gh br jp de ng ca kr fr tz co ph it ug mx id es rw cl vn pt et pe my nl sn uy "
-        "th se ci bo np fi ma cr lk no za py bd dk eg ec au at cm gt nz ch zm hn fj ie mw do pk pl"
-        .split()
+        "th se ci bo np fi ma cr lk no za py bd dk eg ec au at cm gt nz ch zm hn fj ie mw do pk pl".split()
     )
 ]
 SECTORS = [
@@ -106,32 +105,72 @@ SECTORS = [
 # (English, French) word pairs that make the cooperatives' names; the text-filter query searches
 # for one place name, which therefore matches about 1 in len(PLACES) names.
 PLACES = [
-    ("Lakeside", "du Lac"), ("Hillcrest", "des Collines"), ("Riverbend", "de la Rivière"),
-    ("Northfield", "du Champ Nord"), ("Seaview", "de la Mer"), ("Oakridge", "des Chênes"),
-    ("Greenvale", "du Val Vert"), ("Stonebridge", "du Pont de Pierre"), ("Sunhaven", "du Soleil"),
-    ("Westmoor", "de la Lande"), ("Redcliff", "de la Falaise"), ("Highland", "des Hautes Terres"),
-    ("Meadowbrook", "des Prés"), ("Pinewood", "des Pins"), ("Harbourside", "du Port"),
-    ("Valleyview", "de la Vallée"), ("Eastgate", "de la Porte Est"),
+    ("Lakeside", "du Lac"),
+    ("Hillcrest", "des Collines"),
+    ("Riverbend", "de la Rivière"),
+    ("Northfield", "du Champ Nord"),
+    ("Seaview", "de la Mer"),
+    ("Oakridge", "des Chênes"),
+    ("Greenvale", "du Val Vert"),
+    ("Stonebridge", "du Pont de Pierre"),
+    ("Sunhaven", "du Soleil"),
+    ("Westmoor", "de la Lande"),
+    ("Redcliff", "de la Falaise"),
+    ("Highland", "des Hautes Terres"),
+    ("Meadowbrook", "des Prés"),
+    ("Pinewood", "des Pins"),
+    ("Harbourside", "du Port"),
+    ("Valleyview", "de la Vallée"),
+    ("Eastgate", "de la Porte Est"),
     ("Silverlake", "du Lac d'Argent"),
-    ("Goldcoast", "de la Côte d'Or"), ("Maplewood", "des Érables"), ("Springdale", "des Sources"),
-    ("Fairhaven", "du Bon Port"), ("Brookside", "du Ruisseau"), ("Cedarhill", "des Cèdres"),
-    ("Ironbridge", "du Pont de Fer"), ("Windmere", "des Vents"), ("Rosebank", "des Roses"),
-    ("Ashford", "des Frênes"), ("Clearwater", "de l'Eau Claire"), ("Moorland", "des Landes"),
-    ("Bayshore", "de la Baie"), ("Kingsford", "du Gué Royal"), ("Elmstead", "des Ormes"),
-    ("Foxhollow", "du Val aux Renards"), ("Larkspur", "des Alouettes"), ("Millbrook", "du Moulin"),
-    ("Norwood", "du Bois Nord"), ("Palmgrove", "des Palmiers"), ("Quarryhill", "de la Carrière"),
+    ("Goldcoast", "de la Côte d'Or"),
+    ("Maplewood", "des Érables"),
+    ("Springdale", "des Sources"),
+    ("Fairhaven", "du Bon Port"),
+    ("Brookside", "du Ruisseau"),
+    ("Cedarhill", "des Cèdres"),
+    ("Ironbridge", "du Pont de Fer"),
+    ("Windmere", "des Vents"),
+    ("Rosebank", "des Roses"),
+    ("Ashford", "des Frênes"),
+    ("Clearwater", "de l'Eau Claire"),
+    ("Moorland", "des Landes"),
+    ("Bayshore", "de la Baie"),
+    ("Kingsford", "du Gué Royal"),
+    ("Elmstead", "des Ormes"),
+    ("Foxhollow", "du Val aux Renards"),
+    ("Larkspur", "des Alouettes"),
+    ("Millbrook", "du Moulin"),
+    ("Norwood", "du Bois Nord"),
+    ("Palmgrove", "des Palmiers"),
+    ("Quarryhill", "de la Carrière"),
     ("Sandford", "du Gué de Sable"),
 ]
 KINDS = [
-    ("Farmers", "agricole"), ("Workers", "de travailleurs"), ("Savings", "d'épargne"),
-    ("Fishers", "de pêcheurs"), ("Housing", "d'habitation"), ("Health", "de santé"),
-    ("Consumers", "de consommateurs"), ("Artisans", "d'artisans"), ("Dairy", "laitière"),
-    ("Coffee Growers", "de caféiculteurs"), ("Weavers", "de tisserands"), ("Mutual", "mutualiste"),
+    ("Farmers", "agricole"),
+    ("Workers", "de travailleurs"),
+    ("Savings", "d'épargne"),
+    ("Fishers", "de pêcheurs"),
+    ("Housing", "d'habitation"),
+    ("Health", "de santé"),
+    ("Consumers", "de consommateurs"),
+    ("Artisans", "d'artisans"),
+    ("Dairy", "laitière"),
+    ("Coffee Growers", "de caféiculteurs"),
+    ("Weavers", "de tisserands"),
+    ("Mutual", "mutualiste"),
 ]
 QUALIFIERS = [
-    ("United", "unie"), ("Solidarity", "solidaire"), ("People's", "populaire"),
-    ("Community", "communautaire"), ("Progressive", "progressiste"), ("Union", "de l'union"),
-    ("New", "nouvelle"), ("Rural", "rurale"), ("Women's", "des femmes"), ("Youth", "des jeunes"),
+    ("United", "unie"),
+    ("Solidarity", "solidaire"),
+    ("People's", "populaire"),
+    ("Community", "communautaire"),
+    ("Progressive", "progressiste"),
+    ("Union", "de l'union"),
+    ("New", "nouvelle"),
+    ("Rural", "rurale"),
+    ("Women's", "des femmes"),
+    ("Youth", "des jeunes"),
 ]
 N_SOURCES = 24
 CITIES_PER_COUNTRY = 5
@@ -225,8 +264,11 @@ def _skeleton(w: _Writer) -> dict:
         concept(sectors[-1], "Sector", sector_scheme, en, fr)
     measure = f"{SYN}measure/cooperative-members"
     concept(
-        measure, "Measure", scheme("measures", "Synthetic measures", "Mesures synthétiques"),
-        "number of cooperative members", "nombre de membres de coopératives",
+        measure,
+        "Measure",
+        scheme("measures", "Synthetic measures", "Mesures synthétiques"),
+        "number of cooperative members",
+        "nombre de membres de coopératives",
     )
 
     for slug, en, fr in REGIONS:
@@ -254,8 +296,12 @@ def _skeleton(w: _Writer) -> dict:
             w.add(city, "containedInPlace", iri)
             w.add(city, "source", first_source)
     return {
-        "alliance": alliance, "sectors": sectors, "measure": measure, "countries": countries,
-        "cities": cities, "sources": sources,
+        "alliance": alliance,
+        "sectors": sectors,
+        "measure": measure,
+        "countries": countries,
+        "cities": cities,
+        "sources": sources,
     }
 
 

@@ -83,13 +83,17 @@ GROUP_BY = f"""SELECT ?sector (COUNT(DISTINCT ?coop) AS ?coops) (SUM(?n) AS ?mem
 
 QUERIES = [
     Query(
-        "point", "point lookup", "point",
+        "point",
+        "point lookup",
+        "point",
         "SELECT ?p ?o WHERE { <__S__> ?p ?o } LIMIT __N__",
         "Every property of one cooperative (about ten rows); the subject is picked at random "
         "per request among all cooperatives.",
     ),
     Query(
-        "join", "join (seat → city → country)", "engine",
+        "join",
+        "join (seat → city → country)",
+        "engine",
         f"""SELECT ?coop ?city ?fedLabel WHERE {{
   ?city schema:containedInPlace <{SYN}country/ke> .
   ?site schema:containedInPlace ?city .
@@ -102,12 +106,16 @@ QUERIES = [
         "1/60 of the cooperatives.",
     ),
     Query(
-        "groupby", "aggregation (GROUP BY)", "engine",
+        "groupby",
+        "aggregation (GROUP BY)",
+        "engine",
         GROUP_BY + " LIMIT __N__",
         "Number of cooperatives and summed membership figures per sector, over every figure.",
     ),
     Query(
-        "text", "text filter (CONTAINS)", "engine",
+        "text",
+        "text filter (CONTAINS)",
+        "engine",
         """SELECT ?coop ?label WHERE {
   ?coop a coop:MemberOrganisation ; skos:prefLabel ?label .
   FILTER(CONTAINS(LCASE(?label), "lakeside"))
@@ -116,7 +124,9 @@ QUERIES = [
         "label in both languages (1 in 40 English names match).",
     ),
     Query(
-        "orderby", "paged ORDER BY", "engine",
+        "orderby",
+        "paged ORDER BY",
+        "engine",
         """SELECT ?coop ?label WHERE {
   {
     SELECT ?coop ?label WHERE {
@@ -129,12 +139,16 @@ QUERIES = [
         "10 OFFSET 1000), in a subquery only to carry the per-request tag.",
     ),
     Query(
-        "cached-point", "cached repeat: point lookup", "cached",
+        "cached-point",
+        "cached repeat: point lookup",
+        "cached",
         "SELECT ?p ?o WHERE { <__F__> ?p ?o }",
         "One identical point lookup, repeated: a result cache may answer it.",
     ),
     Query(
-        "cached-groupby", "cached repeat: GROUP BY", "cached",
+        "cached-groupby",
+        "cached repeat: GROUP BY",
+        "cached",
         GROUP_BY,
         "The aggregation, repeated identically: a result cache may answer it.",
     ),
@@ -144,6 +158,7 @@ QUERY_KEYS = [q.key for q in QUERIES]
 
 # ---------------------------------------------------------------------------------------------
 # Processes
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -317,8 +332,12 @@ class Server:
             log.write(("$ " + shlex.join(cmd) + "\n").encode())
             log.flush()
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=ROOT, start_new_session=True,
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                start_new_session=True,
             )
         account = CpuAccount(self.name)
         self._account = account if account.open(self.proc.pid) else None
@@ -338,7 +357,8 @@ class Server:
                 raise ServerError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
             try:
                 r = client.get(
-                    self.endpoint, params={"query": "ASK { ?s ?p ?o }"},
+                    self.endpoint,
+                    params={"query": "ASK { ?s ?p ?o }"},
                     headers={"Accept": JSON_RESULTS},
                 )
                 if r.status_code == 200 and (initial or r.json().get("boolean")):
@@ -417,7 +437,14 @@ class CoopkgServer(Server):
         except ImportError:
             pass
         return [
-            exe, "serve", "--host", HOST, "--port", str(self.port), *self.extra, str(self.graph)
+            exe,
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            *self.extra,
+            str(self.graph),
         ]
 
 
@@ -426,7 +453,9 @@ class OxigraphMemory(Server):
 
     def __init__(self, graph: Path) -> None:
         super().__init__(
-            name="oxigraph", label="oxigraph serve (memory)", graph=graph,
+            name="oxigraph",
+            label="oxigraph serve (memory)",
+            graph=graph,
             mode="in memory, loaded by HTTP POST /store",
         )
 
@@ -440,8 +469,11 @@ class OxigraphMemory(Server):
     def after_start(self, client: httpx.Client) -> None:
         with open(self.graph, "rb") as fh:
             r = client.post(
-                self.base + "/store", params={"default": ""}, content=fh,
-                headers={"Content-Type": "application/n-triples"}, timeout=600.0,
+                self.base + "/store",
+                params={"default": ""},
+                content=fh,
+                headers={"Content-Type": "application/n-triples"},
+                timeout=600.0,
             )
         if r.status_code >= 300:
             raise ServerError(f"oxigraph load failed: {r.status_code} {r.text[:300]}")
@@ -452,7 +484,9 @@ class OxigraphDisk(Server):
 
     def __init__(self, graph: Path) -> None:
         super().__init__(
-            name="oxigraph-ro", label="oxigraph serve-read-only (disk)", graph=graph,
+            name="oxigraph-ro",
+            label="oxigraph serve-read-only (disk)",
+            graph=graph,
             mode="on disk (RocksDB), `oxigraph load` then `serve-read-only`",
         )
 
@@ -464,7 +498,9 @@ class OxigraphDisk(Server):
         self._scratch = Path(tempfile.mkdtemp(prefix="oxigraph-", dir=OUT_DIR))
         done = subprocess.run(
             [exe, "load", "--location", str(self._scratch), "--file", str(self.graph)],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if done.returncode != 0:
             raise ServerError(f"oxigraph load failed: {done.stderr[-1000:]}")
@@ -472,8 +508,12 @@ class OxigraphDisk(Server):
     def command(self) -> list[str]:
         exe = find_tool("oxigraph")
         return [
-            exe, "serve-read-only", "--location", str(self._scratch),
-            "--bind", f"{HOST}:{self.port}",
+            exe,
+            "serve-read-only",
+            "--location",
+            str(self._scratch),
+            "--bind",
+            f"{HOST}:{self.port}",
         ]
 
 
@@ -482,7 +522,10 @@ class RdflibEndpoint(Server):
 
     def __init__(self, graph: Path) -> None:
         super().__init__(
-            name="rdflib", label="rdflib-endpoint", graph=graph, parallelism=1,
+            name="rdflib",
+            label="rdflib-endpoint",
+            graph=graph,
+            parallelism=1,
             mode="`rdflib-endpoint serve` (rdflib memory store, its CLI's defaults)",
         )
 
@@ -505,6 +548,7 @@ SERVER_KEYS = ["coopkg", "coopkg-w2", "oxigraph", "oxigraph-ro", "rdflib"]
 
 # ---------------------------------------------------------------------------------------------
 # Driving
+
 
 @dataclass
 class Cell:
@@ -546,7 +590,9 @@ def probe(
     started = time.perf_counter()
     try:
         r = client.get(
-            server.endpoint, params={"query": text}, headers={"Accept": JSON_RESULTS},
+            server.endpoint,
+            params={"query": text},
+            headers={"Accept": JSON_RESULTS},
             timeout=timeout,
         )
         result.seconds = time.perf_counter() - started
@@ -577,8 +623,13 @@ _RUNS = 0
 
 
 def run_wrk(
-    server: Server, query: Query, connections: int, args: argparse.Namespace, plan: Path,
-    servers: list[Server], duration: float,
+    server: Server,
+    query: Query,
+    connections: int,
+    args: argparse.Namespace,
+    plan: Path,
+    servers: list[Server],
+    duration: float,
 ) -> Cell:
     cell = Cell(server.name, query.key, connections, seconds=duration)
     threads = max(1, min(args.wrk_threads, connections))
@@ -588,9 +639,18 @@ def run_wrk(
     _RUNS += 1
     base = _RUNS * 10**9 + 10**6
     cmd = [
-        args.wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s",
-        f"--timeout={max(1, round(duration))}s", "--latency", "-s", str(LUA),
-        server.base, "--", str(plan), str(base),
+        args.wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        f"--timeout={max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        server.base,
+        "--",
+        str(plan),
+        str(base),
     ]
     cpu_before = server.cpu_seconds()
     all_before = sum(s.cpu_seconds() for s in servers)
@@ -612,7 +672,7 @@ def run_wrk(
         cell.status = "error"
         cell.note = (done.stderr or done.stdout)[-300:].strip()
         return cell
-    data = json.loads(line[len("WRKJSON "):])
+    data = json.loads(line[len("WRKJSON ") :])
     cell.errors = {k: v for k, v in data["errors"].items() if v}
     ok = data["requests"] - data["errors"]["status"]
     cell.requests = data["requests"]
@@ -633,8 +693,13 @@ def run_wrk(
 
 
 def bench_query(
-    query: Query, servers: list[Server], args: argparse.Namespace, subjects: list[str],
-    probes: list[Probe], cells: list[Cell], log,
+    query: Query,
+    servers: list[Server],
+    args: argparse.Namespace,
+    subjects: list[str],
+    probes: list[Probe],
+    cells: list[Cell],
+    log,
 ) -> None:
     """Probe every server with the query, then run its cells: for each connection count, every
     server in turn (the order alternates), so that a disturbance on the shared machine does not
@@ -670,13 +735,19 @@ def bench_query(
             duration = max(args.duration, math.ceil(2.5 * backlog))
             if duration > args.max_cell:
                 bound = server.parallelism / pr.seconds
-                cells.append(Cell(
-                    server.name, query.key, connections, status="skipped",
-                    rps_upper_bound=bound, p50_ms=pr.seconds * 1000,
-                    note=f"one request alone took {pr.seconds:.1f} s; "
-                    f"{connections} at once need ~{backlog:.0f} s; a fair cell, "
-                    f"~{2.5 * backlog:.0f} s, is over --max-cell",
-                ))
+                cells.append(
+                    Cell(
+                        server.name,
+                        query.key,
+                        connections,
+                        status="skipped",
+                        rps_upper_bound=bound,
+                        p50_ms=pr.seconds * 1000,
+                        note=f"one request alone took {pr.seconds:.1f} s; "
+                        f"{connections} at once need ~{backlog:.0f} s; a fair cell, "
+                        f"~{2.5 * backlog:.0f} s, is over --max-cell",
+                    )
+                )
                 log(f"  {server.name:12s} c={connections:<3d} skipped: <= {bound:.2f} req/s")
                 continue
             plan = OUT_DIR / f"plan-{os.getpid()}-{server.name}.txt"  # concurrent runs: apart
@@ -717,6 +788,7 @@ def settle(servers: list[Server], args: argparse.Namespace, log) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # Reporting
+
 
 def _fmt_rps(v: float | None) -> str:
     if v is None:
@@ -800,12 +872,18 @@ def checkout_version() -> str:
     modifications to the package)."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "endpoint"], cwd=ROOT, capture_output=True,
-            text=True, timeout=10,
+            ["git", "status", "--porcelain", "--", "endpoint"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
@@ -834,8 +912,14 @@ def machine_notes() -> list[str]:
 
 
 def render(
-    args: argparse.Namespace, meta: dict, servers: list[Server], queries: list[Query],
-    probes: list[Probe], cells: list[Cell], started: str, total_seconds: float,
+    args: argparse.Namespace,
+    meta: dict,
+    servers: list[Server],
+    queries: list[Query],
+    probes: list[Probe],
+    cells: list[Cell],
+    started: str,
+    total_seconds: float,
 ) -> str:
     by = {(c.server, c.query, c.connections): c for c in cells}
     names = [s.name for s in servers]
@@ -879,8 +963,9 @@ def render(
         others = [o for o in ("oxigraph", "oxigraph-ro", "rdflib") if o in has]
         if not others:
             continue
-        out.append(f"Ratios for **{labels[variant]}** (requests/s divided by the other's) and the "
-                   "targets:")
+        out.append(
+            f"Ratios for **{labels[variant]}** (requests/s divided by the other's) and the targets:"
+        )
         out.append("")
         header = ["query", "conns", *(f"÷ {labels[o]}" for o in others), "targets"]
         out.append("| " + " | ".join(header) + " |")
@@ -890,8 +975,11 @@ def render(
                 c = by.get((variant, q.key, conns))
                 row = [q.title, str(conns)]
                 row += [_ratio(c, by.get((o, q.key, conns)))[0] for o in others]
-                row.append(_verdict(q, c, by.get(("oxigraph", q.key, conns)),
-                                    by.get(("rdflib", q.key, conns))))
+                row.append(
+                    _verdict(
+                        q, c, by.get(("oxigraph", q.key, conns)), by.get(("rdflib", q.key, conns))
+                    )
+                )
                 out.append("| " + " | ".join(row) + " |")
         out.append("")
     # Row counts: every server must give the same answer to the probe.
@@ -932,10 +1020,14 @@ def render(
 
 # ---------------------------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="100k triples and 3 s per cell (unless given explicitly)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="100k triples and 3 s per cell (unless given explicitly)",
+    )
     p.add_argument("-n", "--triples", type=int, default=None, help="default 1M (quick: 100k)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (6; quick 3)")
@@ -943,16 +1035,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
     p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
     p.add_argument("--wrk-threads", type=int, default=2)
-    p.add_argument("--max-cell", type=float, default=20.0,
-                   help="seconds a cell may be stretched to for slow queries (default 20)")
-    p.add_argument("--probe-timeout", type=float, default=30.0,
-                   help="seconds one probe request may take (default 30)")
-    p.add_argument("--drain-timeout", type=float, default=120.0,
-                   help="seconds to wait for a server to finish leftover work before restarting it")
-    p.add_argument("--quiet-wait", type=float, default=5.0,
-                   help="seconds to wait, before each cell, for other processes to calm down")
-    p.add_argument("--coopkg-args", default="",
-                   help="extra options for `coopkg serve`, e.g. '--query-workers 2'")
+    p.add_argument(
+        "--max-cell",
+        type=float,
+        default=20.0,
+        help="seconds a cell may be stretched to for slow queries (default 20)",
+    )
+    p.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=30.0,
+        help="seconds one probe request may take (default 30)",
+    )
+    p.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for a server to finish leftover work before restarting it",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=5.0,
+        help="seconds to wait, before each cell, for other processes to calm down",
+    )
+    p.add_argument(
+        "--coopkg-args",
+        default="",
+        help="extra options for `coopkg serve`, e.g. '--query-workers 2'",
+    )
     p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
     args = p.parse_args(argv)
     args.triples = args.triples or (100_000 if args.quick else 1_000_000)
@@ -998,7 +1109,9 @@ def main(argv: list[str] | None = None) -> int:
     factories = {
         "coopkg": lambda: CoopkgServer(graph, shlex.split(args.coopkg_args)),
         "coopkg-w2": lambda: CoopkgServer(
-            graph, ["--workers", "2", *shlex.split(args.coopkg_args)], name="coopkg-w2",
+            graph,
+            ["--workers", "2", *shlex.split(args.coopkg_args)],
+            name="coopkg-w2",
             label="coopkg serve --workers 2",
         ),
         "oxigraph": lambda: OxigraphMemory(graph),
@@ -1008,6 +1121,7 @@ def main(argv: list[str] | None = None) -> int:
     servers: list[Server] = []
     probes: list[Probe] = []
     cells: list[Cell] = []
+
     def terminated(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt  # so that `finally` stops every server and cleans up
 
@@ -1024,8 +1138,10 @@ def main(argv: list[str] | None = None) -> int:
                 server.notes.append(f"could not start: {str(exc).splitlines()[0][:200]}")
                 server.stop()
                 continue
-            log(f"{server.label}: ready in {server.load_seconds:.1f} s, "
-                f"{server.memory_bytes / 2**20:,.0f} MiB")
+            log(
+                f"{server.label}: ready in {server.load_seconds:.1f} s, "
+                f"{server.memory_bytes / 2**20:,.0f} MiB"
+            )
         running = [s for s in servers if s.proc is not None]
         for s in servers:
             if s.proc is None:
@@ -1056,12 +1172,27 @@ def main(argv: list[str] | None = None) -> int:
         "connections": args.connections,
         "machine": machine_notes()[0],
         "servers": [
-            {"name": s.name, "label": s.label, "mode": s.mode, "version": s.version,
-             "load_seconds": s.load_seconds, "memory_bytes": s.memory_bytes, "notes": s.notes}
+            {
+                "name": s.name,
+                "label": s.label,
+                "mode": s.mode,
+                "version": s.version,
+                "load_seconds": s.load_seconds,
+                "memory_bytes": s.memory_bytes,
+                "notes": s.notes,
+            }
             for s in servers
         ],
-        "queries": [{"key": q.key, "title": q.title, "kind": q.kind, "sparql": q.sparql(),
-                     "description": q.description} for q in queries],
+        "queries": [
+            {
+                "key": q.key,
+                "title": q.title,
+                "kind": q.kind,
+                "sparql": q.sparql(),
+                "description": q.description,
+            }
+            for q in queries
+        ],
         "probes": [vars(p) for p in probes],
         "cells": [vars(c) for c in cells],
     }

@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     pyspy, wrk = find_tool("py-spy"), shutil.which("wrk")
     if pyspy is None or wrk is None:
-        print("needs py-spy (.venv/bin/pip install py-spy) and wrk (apt-get install -y wrk)",
-              file=sys.stderr)
+        print(
+            "needs py-spy (.venv/bin/pip install py-spy) and wrk (apt-get install -y wrk)",
+            file=sys.stderr,
+        )
         return 2
     graph, meta = ensure_graph(args.triples)
     subjects = [cooperative_iri(i) for i in range(max(1, meta["cooperatives"] - 1))]
@@ -165,14 +167,39 @@ def main(argv: list[str] | None = None) -> int:
         write_plan(plan, server, query, subjects)
         duration = args.seconds + 4
         load = subprocess.Popen(
-            [wrk, "-t2", f"-c{args.connections}", f"-d{duration:g}s", "--latency", "-s", str(LUA),
-             server.base, "--", str(plan)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                wrk,
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{duration:g}s",
+                "--latency",
+                "-s",
+                str(LUA),
+                server.base,
+                "--",
+                str(plan),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         time.sleep(2)  # let the load settle
-        cmd = [pyspy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--nonblocking",
-               "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--format", "raw",
-               "--output", str(raw)]
+        cmd = [
+            pyspy,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--subprocesses",
+            "--nonblocking",
+            "--rate",
+            str(args.rate),
+            "--duration",
+            str(int(args.seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+        ]
         if args.native:
             cmd.append("--native")
         before, cpu_before = _user_system(server), _cpu_by_pid(server.proc.pid)
@@ -182,18 +209,23 @@ def main(argv: list[str] | None = None) -> int:
         if before and after:  # workers that retired meanwhile are only in the cgroup's total
             total = sum(after) - sum(before)
             ours = sum(
-                t for pid, t in cpu.items() if pid == server.proc.pid
-                or _parent(pid) == server.proc.pid
+                t
+                for pid, t in cpu.items()
+                if pid == server.proc.pid or _parent(pid) == server.proc.pid
             )
             cpu[0] = total - ours
         out, _ = load.communicate(timeout=duration + 60)
         rps = next((ln for ln in out.splitlines() if ln.startswith("Requests/sec")), "?")
-        print(f"coopkg, query {args.query!r}, {args.connections} connections: {rps.strip()} "
-              "(while sampled)")
+        print(
+            f"coopkg, query {args.query!r}, {args.connections} connections: {rps.strip()} "
+            "(while sampled)"
+        )
         if before and after:
             user, system = after[0] - before[0], after[1] - before[1]
-            print(f"CPU of all coopkg processes while sampled: user {user:.1f} s, system "
-                  f"{system:.1f} s ({system / max(user + system, 1e-9):.0%} in the kernel)")
+            print(
+                f"CPU of all coopkg processes while sampled: user {user:.1f} s, system "
+                f"{system:.1f} s ({system / max(user + system, 1e-9):.0%} in the kernel)"
+            )
     finally:
         server.stop()
     print(analyse(raw, args.top, cpu))

@@ -74,12 +74,25 @@ def running_server(
     """Start `coopkg serve ARGS` on a free port; yield its base URL; stop it afterwards. The
     server's output goes to a file, not a pipe nobody reads (a full pipe would block the server)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "coopkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "coopkg.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *args,
+    ]
     output = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=output, stderr=subprocess.STDOUT, text=True,
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -138,9 +138,20 @@ def test_rdflib_sparqlstore(endpoint: str) -> None:
     """In a child process: Graph.query loads rdflib's SPARQL engine, and test_executor checks that
     query workers (forked from the test process there) never hold it."""
     done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", _SPARQLSTORE_SCRIPT, endpoint, SELECT_LABELS, ASK,
-         ICA],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            _SPARQLSTORE_SCRIPT,
+            endpoint,
+            SELECT_LABELS,
+            ASK,
+            ICA,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     rows, triples = map(int, done.stdout.split())
@@ -153,21 +164,42 @@ def test_rdflib_sparqlstore(endpoint: str) -> None:
 # (what sends it, Accept header, query, expected media type)
 ACCEPTS = [
     ("curl", "*/*", SELECT_LABELS, "application/sparql-results+json"),
-    ("Jena", "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-     "text/tab-separated-values;q=0.7, text/csv;q=0.5, application/json;q=0.2, "
-     "application/xml;q=0.2, */*;q=0.1", SELECT_LABELS, "application/sparql-results+json"),
-    ("YASGUI select", "application/sparql-results+json,*/*;q=0.9", SELECT_LABELS,
-     "application/sparql-results+json"),
+    (
+        "Jena",
+        "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+        "text/tab-separated-values;q=0.7, text/csv;q=0.5, application/json;q=0.2, "
+        "application/xml;q=0.2, */*;q=0.1",
+        SELECT_LABELS,
+        "application/sparql-results+json",
+    ),
+    (
+        "YASGUI select",
+        "application/sparql-results+json,*/*;q=0.9",
+        SELECT_LABELS,
+        "application/sparql-results+json",
+    ),
     ("YASGUI construct", "text/turtle,*/*;q=0.9", CONSTRUCT, "text/turtle"),
-    ("RDF4J", "application/sparql-results+xml, application/x-binary-rdf-results-table;q=0.9, "
-     "*/*;q=0.5", SELECT_LABELS, "application/sparql-results+xml"),
+    (
+        "RDF4J",
+        "application/sparql-results+xml, application/x-binary-rdf-results-table;q=0.9, */*;q=0.5",
+        SELECT_LABELS,
+        "application/sparql-results+xml",
+    ),
     ("rdflib", "application/rdf+xml", CONSTRUCT, "application/rdf+xml"),
-    ("a browser", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-     SELECT_LABELS, "application/sparql-results+xml"),
+    (
+        "a browser",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        SELECT_LABELS,
+        "application/sparql-results+xml",
+    ),
     ("spreadsheet", "text/csv", SELECT_LABELS, "text/csv"),
     ("JSON-LD tool", "application/ld+json", DESCRIBE, "application/ld+json"),
-    ("N-Triples tool", "application/n-triples, text/plain;q=0.5", CONSTRUCT,
-     "application/n-triples"),
+    (
+        "N-Triples tool",
+        "application/n-triples, text/plain;q=0.5",
+        CONSTRUCT,
+        "application/n-triples",
+    ),
 ]
 
 
@@ -175,8 +207,7 @@ ACCEPTS = [
     "accept,query,expected", [a[1:] for a in ACCEPTS], ids=[a[0] for a in ACCEPTS]
 )
 def test_httpx_accept_headers(endpoint, accept, query, expected) -> None:
-    response = httpx.get(endpoint, params={"query": query}, headers={"Accept": accept},
-                         timeout=30)
+    response = httpx.get(endpoint, params={"query": query}, headers={"Accept": accept}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == expected
     if expected == "application/sparql-results+xml":
@@ -186,16 +217,24 @@ def test_httpx_accept_headers(endpoint, accept, query, expected) -> None:
     elif expected == "text/csv":
         assert len(response.text.splitlines()) > 1
     else:
-        fmt = {"text/turtle": "turtle", "application/rdf+xml": "xml",
-               "application/ld+json": "json-ld", "application/n-triples": "nt"}[expected]
+        fmt = {
+            "text/turtle": "turtle",
+            "application/rdf+xml": "xml",
+            "application/ld+json": "json-ld",
+            "application/n-triples": "nt",
+        }[expected]
         assert len(rdflib.Graph().parse(data=response.content, format=fmt)) > 3
 
 
 def test_httpx_post_form_and_direct_agree(endpoint: str) -> None:
     accept = {"Accept": "application/sparql-results+json"}
     form = httpx.post(endpoint, data={"query": SELECT_LABELS}, headers=accept, timeout=30)
-    direct = httpx.post(endpoint, content=SELECT_LABELS.encode(), timeout=30,
-                        headers={**accept, "Content-Type": "application/sparql-query"})
+    direct = httpx.post(
+        endpoint,
+        content=SELECT_LABELS.encode(),
+        timeout=30,
+        headers={**accept, "Content-Type": "application/sparql-query"},
+    )
     get = httpx.get(endpoint, params={"query": SELECT_LABELS}, headers=accept, timeout=30)
     assert form.status_code == direct.status_code == get.status_code == 200
     assert form.json() == direct.json() == get.json()

@@ -54,8 +54,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("protocol")
     lines = [f"<{EX}item/{i:02d}> <{EX}p> {i} ." for i in range(ROWS)]
     lines += [
-        f"GRAPH <{EX}graph/g1> {{ <{EX}item/g1> <{EX}q> \"in g1\" . }}",
-        f"GRAPH <{EX}graph/g2> {{ <{EX}item/g2> <{EX}q> \"in g2\" . }}",
+        f'GRAPH <{EX}graph/g1> {{ <{EX}item/g1> <{EX}q> "in g1" . }}',
+        f'GRAPH <{EX}graph/g2> {{ <{EX}item/g2> <{EX}q> "in g2" . }}',
     ]
     (folder / "graph.trig").write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {"COOPKG_MAX_BODY_BYTES": str(MAX_BODY), "COOPKG_MAX_URL_BYTES": str(MAX_URL)}
@@ -64,10 +64,24 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def call(base: str, method: str = "GET", *, params=None, headers=None, content=None,
-         data=None, path: str = "/sparql", timeout: float = 30) -> httpx.Response:
+def call(
+    base: str,
+    method: str = "GET",
+    *,
+    params=None,
+    headers=None,
+    content=None,
+    data=None,
+    path: str = "/sparql",
+    timeout: float = 30,
+) -> httpx.Response:
     response = httpx.request(
-        method, base + path, params=params, headers=headers, content=content, data=data,
+        method,
+        base + path,
+        params=params,
+        headers=headers,
+        content=content,
+        data=data,
         timeout=timeout,
     )
     assert b"Traceback" not in response.content
@@ -102,21 +116,47 @@ class Case:
 CASES = [
     Case("get", params={"query": ASK}, media_type=SRJ),
     Case("get trailing slash", params={"query": ASK}, media_type=SRJ),
-    Case("post form", "POST", headers={"Content-Type": "application/x-www-form-urlencoded"},
-         content=f"query={quote(ASK)}".encode(), media_type=SRJ),
-    Case("post form, utf-8 charset", "POST",
-         headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
-         content=f"query={quote(ASK)}".encode(), media_type=SRJ),
-    Case("post form, parameters in URL and body", "POST", params={"format": "xml"},
-         headers={"Content-Type": "application/x-www-form-urlencoded"},
-         content=f"query={quote(ASK)}".encode(), media_type=SRX),
-    Case("post direct", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=ASK.encode(), media_type=SRJ),
-    Case("post direct, utf-8 charset", "POST",
-         headers={"Content-Type": "application/sparql-query; charset=utf-8"},
-         content=ASK.encode(), media_type=SRJ),
-    Case("non-ASCII query", params={"query": 'ASK { FILTER("coopérative" != "coop") }'},
-         media_type=SRJ),
+    Case(
+        "post form",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"query={quote(ASK)}".encode(),
+        media_type=SRJ,
+    ),
+    Case(
+        "post form, utf-8 charset",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
+        content=f"query={quote(ASK)}".encode(),
+        media_type=SRJ,
+    ),
+    Case(
+        "post form, parameters in URL and body",
+        "POST",
+        params={"format": "xml"},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"query={quote(ASK)}".encode(),
+        media_type=SRX,
+    ),
+    Case(
+        "post direct",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=ASK.encode(),
+        media_type=SRJ,
+    ),
+    Case(
+        "post direct, utf-8 charset",
+        "POST",
+        headers={"Content-Type": "application/sparql-query; charset=utf-8"},
+        content=ASK.encode(),
+        media_type=SRJ,
+    ),
+    Case(
+        "non-ASCII query",
+        params={"query": 'ASK { FILTER("coopérative" != "coop") }'},
+        media_type=SRJ,
+    ),
     # 405 for any other method, with Allow.
     Case("put", "PUT", params={"query": ASK}, status=405, says="GET, HEAD, POST, OPTIONS"),
     Case("delete", "DELETE", status=405),
@@ -124,66 +164,163 @@ CASES = [
     Case("propfind", "PROPFIND", status=405),
     # 415 for POST without a usable content type.
     Case("post without content type", "POST", content=ASK.encode(), status=415),
-    Case("post text/plain", "POST", headers={"Content-Type": "text/plain"},
-         content=ASK.encode(), status=415),
-    Case("post json", "POST", headers={"Content-Type": "application/json"},
-         content=b'{"query": "ASK {}"}', status=415),
-    Case("post multipart", "POST", headers={"Content-Type": "multipart/form-data; boundary=x"},
-         content=b"--x--", status=415),
-    Case("post direct, UTF-16 declared", "POST",
-         headers={"Content-Type": "application/sparql-query; charset=UTF-16"},
-         content=ASK.encode("utf-16"), status=415, says="UTF-8"),
-    Case("post form, latin-1 declared", "POST",
-         headers={"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"},
-         content=b"query=ASK%20%7B%7D", status=415),
+    Case(
+        "post text/plain",
+        "POST",
+        headers={"Content-Type": "text/plain"},
+        content=ASK.encode(),
+        status=415,
+    ),
+    Case(
+        "post json",
+        "POST",
+        headers={"Content-Type": "application/json"},
+        content=b'{"query": "ASK {}"}',
+        status=415,
+    ),
+    Case(
+        "post multipart",
+        "POST",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        content=b"--x--",
+        status=415,
+    ),
+    Case(
+        "post direct, UTF-16 declared",
+        "POST",
+        headers={"Content-Type": "application/sparql-query; charset=UTF-16"},
+        content=ASK.encode("utf-16"),
+        status=415,
+        says="UTF-8",
+    ),
+    Case(
+        "post form, latin-1 declared",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"},
+        content=b"query=ASK%20%7B%7D",
+        status=415,
+    ),
     # 400 for a request that is not a query.
-    Case("repeated query", params=[("query", ASK), ("query", ASK)], status=400,
-         says="2 times"),
-    Case("repeated query, URL and form", "POST", params={"query": ASK},
-         headers={"Content-Type": "application/x-www-form-urlencoded"},
-         content=f"query={quote(ASK)}".encode(), status=400),
-    Case("post form without query", "POST",
-         headers={"Content-Type": "application/x-www-form-urlencoded"},
-         content=b"default-graph-uri=http%3A%2F%2Fexample.org%2F", status=400, says="query"),
-    Case("post direct with a query parameter", "POST", params={"query": ASK},
-         headers={"Content-Type": "application/sparql-query"}, content=ASK.encode(), status=400),
+    Case("repeated query", params=[("query", ASK), ("query", ASK)], status=400, says="2 times"),
+    Case(
+        "repeated query, URL and form",
+        "POST",
+        params={"query": ASK},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"query={quote(ASK)}".encode(),
+        status=400,
+    ),
+    Case(
+        "post form without query",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=b"default-graph-uri=http%3A%2F%2Fexample.org%2F",
+        status=400,
+        says="query",
+    ),
+    Case(
+        "post direct with a query parameter",
+        "POST",
+        params={"query": ASK},
+        headers={"Content-Type": "application/sparql-query"},
+        content=ASK.encode(),
+        status=400,
+    ),
     Case("empty query", params={"query": "  "}, status=400, says="empty"),
-    Case("empty direct body", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=b"", status=400),
-    Case("syntax error", params={"query": "SELECT * WHERE { ?s ?p }"}, status=400,
-         says="line 1, column"),
-    Case("syntax error on line 3", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=b"PREFIX ex: <http://example.org/>\nSELECT *\nWHERE { ?s ex:p <rel> ", status=400,
-         says="line 3"),
+    Case(
+        "empty direct body",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=b"",
+        status=400,
+    ),
+    Case(
+        "syntax error",
+        params={"query": "SELECT * WHERE { ?s ?p }"},
+        status=400,
+        says="line 1, column",
+    ),
+    Case(
+        "syntax error on line 3",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=b"PREFIX ex: <http://example.org/>\nSELECT *\nWHERE { ?s ex:p <rel> ",
+        status=400,
+        says="line 3",
+    ),
     Case("invalid UTF-8 in URL", params=None, status=400, says="UTF-8"),
-    Case("invalid UTF-8, direct", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=b"ASK { FILTER(\"\xff\xfe\" = 1) }", status=400, says="UTF-8"),
-    Case("invalid UTF-8, form", "POST",
-         headers={"Content-Type": "application/x-www-form-urlencoded"},
-         content=b"query=ASK%20%7B%FF%7D", status=400, says="UTF-8"),
-    Case("UTF-16 body, no charset", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=ASK.encode("utf-16"), status=400, says="UTF-8"),
-    Case("graph name not an IRI", params={"query": ASK, "default-graph-uri": "not an iri"},
-         status=400, says="IRI"),
+    Case(
+        "invalid UTF-8, direct",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=b'ASK { FILTER("\xff\xfe" = 1) }',
+        status=400,
+        says="UTF-8",
+    ),
+    Case(
+        "invalid UTF-8, form",
+        "POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=b"query=ASK%20%7B%FF%7D",
+        status=400,
+        says="UTF-8",
+    ),
+    Case(
+        "UTF-16 body, no charset",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=ASK.encode("utf-16"),
+        status=400,
+        says="UTF-8",
+    ),
+    Case(
+        "graph name not an IRI",
+        params={"query": ASK, "default-graph-uri": "not an iri"},
+        status=400,
+        says="IRI",
+    ),
     # Dataset parameters name graphs of the store.
-    Case("default-graph-uri", media_type=SRJ, params={
-        "query": f'ASK {{ <{EX}item/g1> <{EX}q> "in g1" }}',
-        "default-graph-uri": f"{EX}graph/g1"}),
-    Case("named-graph-uri", media_type=SRJ, params=[
-        ("query", f"ASK {{ GRAPH <{EX}graph/g2> {{ ?s ?p ?o }} }}"),
-        ("named-graph-uri", f"{EX}graph/g1"), ("named-graph-uri", f"{EX}graph/g2")]),
+    Case(
+        "default-graph-uri",
+        media_type=SRJ,
+        params={
+            "query": f'ASK {{ <{EX}item/g1> <{EX}q> "in g1" }}',
+            "default-graph-uri": f"{EX}graph/g1",
+        },
+    ),
+    Case(
+        "named-graph-uri",
+        media_type=SRJ,
+        params=[
+            ("query", f"ASK {{ GRAPH <{EX}graph/g2> {{ ?s ?p ?o }} }}"),
+            ("named-graph-uri", f"{EX}graph/g1"),
+            ("named-graph-uri", f"{EX}graph/g2"),
+        ],
+    ),
     # Relative IRIs resolve against the service's base (W3C update_base_uri, for queries).
     Case("relative IRIs", params={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}, media_type=TTL),
     # Refusals.
-    Case("SERVICE", params={"query": f"SELECT * {{ SERVICE <{EX}sparql> {{ ?s ?p ?o }} }}"},
-         status=400, says="SERVICE"),
-    Case("deep nesting", "POST", headers={"Content-Type": "application/sparql-query"},
-         content=("SELECT * WHERE " + "{" * 1500 + "}" * 1500).encode(), status=400,
-         says="nested"),
-    Case("deep nesting, parentheses", "POST",
-         headers={"Content-Type": "application/sparql-query"},
-         content=("SELECT * WHERE { FILTER(" + "(" * 1500 + "1" + ")" * 1500 + ") }").encode(),
-         status=400),
+    Case(
+        "SERVICE",
+        params={"query": f"SELECT * {{ SERVICE <{EX}sparql> {{ ?s ?p ?o }} }}"},
+        status=400,
+        says="SERVICE",
+    ),
+    Case(
+        "deep nesting",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=("SELECT * WHERE " + "{" * 1500 + "}" * 1500).encode(),
+        status=400,
+        says="nested",
+    ),
+    Case(
+        "deep nesting, parentheses",
+        "POST",
+        headers={"Content-Type": "application/sparql-query"},
+        content=("SELECT * WHERE { FILTER(" + "(" * 1500 + "1" + ")" * 1500 + ") }").encode(),
+        status=400,
+    ),
 ]
 # Cases whose request cannot be written as a dict of parameters.
 _RAW_TARGETS = {
@@ -195,8 +332,9 @@ _RAW_TARGETS = {
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_request(base: str, case: Case) -> None:
     path = _RAW_TARGETS.get(case.id, "/sparql")
-    response = call(base, case.method, params=case.params, headers=case.headers,
-                    content=case.content, path=path)
+    response = call(
+        base, case.method, params=case.params, headers=case.headers, content=case.content, path=path
+    )
     assert response.status_code == case.status, response.text
     if case.media_type:
         assert media(response) == case.media_type
@@ -224,8 +362,7 @@ NEGOTIATION = [
     (SELECT_FEW, "text/*", None, 200, CSV),
     (SELECT_FEW, "*/*", None, 200, SRJ),
     (SELECT_FEW, None, None, 200, SRJ),
-    (SELECT_FEW, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, 200,
-     SRX),
+    (SELECT_FEW, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, 200, SRX),
     (SELECT_FEW, "image/png", None, 406, "text/plain"),
     (SELECT_FEW, TTL, None, 406, "text/plain"),
     (SELECT_FEW, SRJ, "csv", 200, CSV),
@@ -258,14 +395,19 @@ def test_negotiation(base, query, accept, fmt, status, media_type) -> None:
 
 
 def test_repeated_accept_fields_are_one_list(base: str) -> None:
-    response = httpx.get(f"{base}/sparql", params={"query": SELECT_FEW}, timeout=30,
-                         headers=[("Accept", "image/png"), ("Accept", CSV)])
+    response = httpx.get(
+        f"{base}/sparql",
+        params={"query": SELECT_FEW},
+        timeout=30,
+        headers=[("Accept", "image/png"), ("Accept", CSV)],
+    )
     assert response.status_code == 200 and media(response) == CSV
 
 
 def test_problem_json_when_asked(base: str) -> None:
-    response = call(base, params={"query": "ASK {"},
-                    headers={"Accept": f"{SRJ}, application/problem+json"})
+    response = call(
+        base, params={"query": "ASK {"}, headers={"Accept": f"{SRJ}, application/problem+json"}
+    )
     assert response.status_code == 400
     assert media(response) == "application/problem+json"
     problem = response.json()
@@ -281,18 +423,28 @@ def test_head_answers_like_get_without_a_body(base: str, params: dict) -> None:
     head = call(base, "HEAD", params=params, headers={"Accept": CSV if params else TTL})
     assert get.status_code == head.status_code == 200
     assert head.content == b""
-    for name in ("content-type", "content-length", "etag", "cache-control", "vary",
-                 "access-control-allow-origin"):
+    for name in (
+        "content-type",
+        "content-length",
+        "etag",
+        "cache-control",
+        "vary",
+        "access-control-allow-origin",
+    ):
         assert head.headers.get(name) == get.headers.get(name), name
     assert int(head.headers["content-length"]) == len(get.content) > 0
 
 
 def test_options_is_a_cors_preflight(base: str) -> None:
-    response = call(base, "OPTIONS", headers={
-        "Origin": "https://elsewhere.example",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-    })
+    response = call(
+        base,
+        "OPTIONS",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert response.status_code == 204 and response.content == b""
     assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
     assert response.headers["access-control-allow-origin"] == "*"
@@ -343,21 +495,39 @@ def _triple_count(base: str) -> int:
 UPDATE = f"INSERT DATA {{ <{EX}new> <{EX}p> 1 }}"
 UPDATE_FORMS = [
     ("direct", "POST", None, "application/sparql-update", UPDATE.encode()),
-    ("direct, no charset trouble", "POST", None, "application/sparql-update; charset=utf-8",
-     b"CLEAR ALL"),
-    ("form", "POST", None, "application/x-www-form-urlencoded",
-     f"update={quote(UPDATE)}".encode()),
-    ("form, with a query too", "POST", None, "application/x-www-form-urlencoded",
-     f"query={quote(ASK)}&update={quote('DROP ALL')}".encode()),
+    (
+        "direct, no charset trouble",
+        "POST",
+        None,
+        "application/sparql-update; charset=utf-8",
+        b"CLEAR ALL",
+    ),
+    ("form", "POST", None, "application/x-www-form-urlencoded", f"update={quote(UPDATE)}".encode()),
+    (
+        "form, with a query too",
+        "POST",
+        None,
+        "application/x-www-form-urlencoded",
+        f"query={quote(ASK)}&update={quote('DROP ALL')}".encode(),
+    ),
     ("GET ?update=", "GET", {"update": "CLEAR ALL"}, None, None),
     ("update inside query=", "GET", {"query": UPDATE}, None, None),
     ("update inside query=, lower case", "GET", {"query": "drop all"}, None, None),
-    ("update inside query=, after PREFIX", "GET",
-     {"query": f"PREFIX ex: <{EX}>\nDELETE WHERE {{ ?s ?p ?o }}"}, None, None),
-    ("update after a query", "POST", None, "application/sparql-query",
-     f"{ASK} ; CLEAR ALL".encode()),
-    ("update in a direct query POST", "POST", None, "application/sparql-query",
-     b"CLEAR DEFAULT"),
+    (
+        "update inside query=, after PREFIX",
+        "GET",
+        {"query": f"PREFIX ex: <{EX}>\nDELETE WHERE {{ ?s ?p ?o }}"},
+        None,
+        None,
+    ),
+    (
+        "update after a query",
+        "POST",
+        None,
+        "application/sparql-query",
+        f"{ASK} ; CLEAR ALL".encode(),
+    ),
+    ("update in a direct query POST", "POST", None, "application/sparql-query", b"CLEAR DEFAULT"),
     ("LOAD", "POST", None, "application/sparql-query", b"LOAD <RECORDER/data.nt>"),
 ]
 
@@ -411,8 +581,10 @@ def test_no_outbound_requests(base, recorder, query, status) -> None:
     [
         ("SELECT (STR(<x>) AS ?v) {}", "https://w3id.org/coops4dev/x"),
         ("SELECT (STR(<id/a#b>) AS ?v) {}", "https://w3id.org/coops4dev/id/a#b"),
-        ("BASE <http://example.org/base/>\nSELECT (STR(<x>) AS ?v) {}",
-         "http://example.org/base/x"),
+        (
+            "BASE <http://example.org/base/>\nSELECT (STR(<x>) AS ?v) {}",
+            "http://example.org/base/x",
+        ),
     ],
 )
 def test_relative_iris_resolve_against_the_base_iri(base: str, query: str, expected: str) -> None:
@@ -442,8 +614,9 @@ def test_a_catastrophic_regex_is_not_a_problem(base: str) -> None:
 
 def test_body_over_the_limit_is_413(base: str) -> None:
     body = ("ASK {}" + " " * MAX_BODY).encode()
-    response = call(base, "POST", headers={"Content-Type": "application/sparql-query"},
-                    content=body)
+    response = call(
+        base, "POST", headers={"Content-Type": "application/sparql-query"}, content=body
+    )
     assert response.status_code == 413
 
 
@@ -455,15 +628,17 @@ def test_body_over_the_limit_is_413_without_content_length(base: str) -> None:
         for _ in range(100):
             yield b" " * 1024
 
-    response = call(base, "POST", headers={"Content-Type": "application/sparql-query"},
-                    content=chunks())
+    response = call(
+        base, "POST", headers={"Content-Type": "application/sparql-query"}, content=chunks()
+    )
     assert response.status_code == 413
 
 
 def test_body_under_the_limit_is_fine(base: str) -> None:
     body = ("ASK {}" + " " * (MAX_BODY - 100)).encode()
-    response = call(base, "POST", headers={"Content-Type": "application/sparql-query"},
-                    content=body)
+    response = call(
+        base, "POST", headers={"Content-Type": "application/sparql-query"}, content=body
+    )
     assert response.status_code == 200
 
 
@@ -483,8 +658,11 @@ def test_truncation_is_announced(base: str) -> None:
 
 
 def test_truncation_of_a_graph_is_announced(base: str) -> None:
-    response = call(base, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-                    headers={"Accept": "application/n-triples"})
+    response = call(
+        base,
+        params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/n-triples"},
+    )
     assert response.status_code == 200
     assert len(response.text.strip().splitlines()) == MAX_ROWS
     assert response.headers["coopkg-result-truncated"].startswith(f"rows={MAX_ROWS};")
@@ -508,8 +686,9 @@ def test_etag_and_if_none_match(base: str) -> None:
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == etag
     strong_form = etag.removeprefix("W/")
-    listed = call(base, params=params, headers={"Accept": SRJ,
-                                                "If-None-Match": f'"nope", {strong_form}'})
+    listed = call(
+        base, params=params, headers={"Accept": SRJ, "If-None-Match": f'"nope", {strong_form}'}
+    )
     assert listed.status_code == 304
     stale = call(base, params=params, headers={"Accept": SRJ, "If-None-Match": '"stale"'})
     assert stale.status_code == 200 and stale.headers["etag"] == etag
@@ -539,8 +718,12 @@ def test_etag_depends_on_the_variant(base: str) -> None:
 def test_post_and_get_share_the_etag(base: str) -> None:
     query = SELECT_FEW + nonce()
     get = call(base, params={"query": query}, headers={"Accept": SRJ})
-    post = call(base, "POST", headers={"Content-Type": "application/sparql-query", "Accept": SRJ},
-                content=query.encode())
+    post = call(
+        base,
+        "POST",
+        headers={"Content-Type": "application/sparql-query", "Accept": SRJ},
+        content=query.encode(),
+    )
     assert get.headers["etag"] == post.headers["etag"]
     assert post.headers["coopkg-cache"] == "hit"
 

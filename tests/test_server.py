@@ -25,7 +25,8 @@ def test_several_http_processes_answer_and_a_dead_one_is_replaced():
                 assert answer.status_code == 200 and answer.json()["boolean"] is True
         # forked processes share the command line: the supervisor is the one whose parent is not
         matching = {
-            int(p) for p in os.listdir("/proc")
+            int(p)
+            for p in os.listdir("/proc")
             if p.isdigit() and _is_serve(int(p), base.rsplit(":", 1)[1])
         }
         supervisors = [pid for pid in matching if _parent(pid) not in matching]

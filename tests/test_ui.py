@@ -37,6 +37,7 @@ SPARQL_JSON = "application/sparql-results+json"
 
 # -- In process: the page and its static files ----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(Settings(), engine=NoEngine())) as test_client:
@@ -144,6 +145,7 @@ def test_vendored_editor_is_documented() -> None:
 
 # -- In Chromium, against a live server -----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def browser_context():
     if not CHROMIUM.exists():
@@ -168,8 +170,9 @@ def browser_context():
 
 
 def select_result(base: str, query: str) -> list[dict]:
-    response = httpx.post(f"{base}/sparql", data={"query": query},
-                          headers={"Accept": SPARQL_JSON}, timeout=30)
+    response = httpx.post(
+        f"{base}/sparql", data={"query": query}, headers={"Accept": SPARQL_JSON}, timeout=30
+    )
     response.raise_for_status()
     return response.json()["results"]["bindings"]
 
@@ -203,8 +206,9 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on(
         "console",
-        lambda message: problems.append(f"console: {message.text}")
-        if message.type == "error" else None,
+        lambda message: (
+            problems.append(f"console: {message.text}") if message.type == "error" else None
+        ),
     )
     try:
         # A browser asking /sparql for HTML without a query gets the editor.
@@ -238,7 +242,8 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
 
         # Completion offers the graph's own classes, asked of this server (not of the web).
         classes = sorted(
-            b["c"]["value"] for b in select_result(server, "SELECT DISTINCT ?c WHERE { [] a ?c }")
+            b["c"]["value"]
+            for b in select_result(server, "SELECT DISTINCT ?c WHERE { [] a ?c }")
             if b["c"]["value"].startswith(PREFIXES["coop"])
         )
         assert classes, "the graph has instances of coop: classes"
@@ -255,8 +260,7 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         page.keyboard.press("Escape")
 
         # An example tab runs as it stands; its table matches the endpoint's own answer.
-        example = next(e for e in examples if e.kind == "SELECT"
-                       and select_result(server, e.query))
+        example = next(e for e in examples if e.kind == "SELECT" and select_result(server, e.query))
         page.locator(f'[id="tab-example-{example.slug}"]').click()
         assert editor_value(page, f"example-{example.slug}") == example.query
         rows = run_and_read_table(page, f"example-{example.slug}")

@@ -112,9 +112,7 @@ def _exchange(graph: rdflib.Graph, request: rdflib.term.Node) -> Exchange:
         path=str(graph.value(request, HT.absolutePath)),
         headers=tuple(headers),
         body=body,
-        statuses=frozenset(
-            _status_class(s) for s in graph.objects(response, MF.expectedStatus)
-        ),
+        statuses=frozenset(_status_class(s) for s in graph.objects(response, MF.expectedStatus)),
         result_format=str(expected_format) if expected_format is not None else None,
         boolean=expected_boolean.toPython() if expected_boolean is not None else None,
     )
@@ -127,8 +125,10 @@ def protocol_cases() -> list[ProtocolCase]:
         assert (entry, RDF.type, MF.ProtocolTest) in graph, entry
         graphs = tuple(
             sorted(
-                (Path(urlsplit(str(graph.value(data, UT.graph))).path),
-                 str(graph.value(data, RDFS.label)))
+                (
+                    Path(urlsplit(str(graph.value(data, UT.graph))).path),
+                    str(graph.value(data, RDFS.label)),
+                )
                 for data in graph.objects(entry, UT.graphData)
             )
         )
@@ -274,13 +274,28 @@ def test_protocol(case: ProtocolCase, w3c_server: str) -> None:
 # The SPARQL 1.1 Service Description vocabulary (https://www.w3.org/TR/sparql11-service-description/
 # section 3): its classes, its instances, and the domain and range of each property.
 SD_CLASSES = {
-    "Service", "Language", "Function", "Aggregate", "EntailmentRegime", "EntailmentProfile",
-    "GraphCollection", "Dataset", "Graph", "NamedGraph", "Feature", "LanguageExtension",
+    "Service",
+    "Language",
+    "Function",
+    "Aggregate",
+    "EntailmentRegime",
+    "EntailmentProfile",
+    "GraphCollection",
+    "Dataset",
+    "Graph",
+    "NamedGraph",
+    "Feature",
+    "LanguageExtension",
 }
 SD_INSTANCES = {
-    "SPARQL10Query": "Language", "SPARQL11Query": "Language", "SPARQL11Update": "Language",
-    "DereferencesURIs": "Feature", "UnionDefaultGraph": "Feature", "RequiresDataset": "Feature",
-    "EmptyGraphs": "Feature", "BasicFederatedQuery": "Feature",
+    "SPARQL10Query": "Language",
+    "SPARQL11Query": "Language",
+    "SPARQL11Update": "Language",
+    "DereferencesURIs": "Feature",
+    "UnionDefaultGraph": "Feature",
+    "RequiresDataset": "Feature",
+    "EmptyGraphs": "Feature",
+    "BasicFederatedQuery": "Feature",
 }
 SD_PROPERTIES = {  # property: (domain, range or None for any IRI)
     "endpoint": ("Service", None),
