@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint bench browser clean
+.PHONY: install serve test validate lint check bench browser clean
 
 install: $(STAMP)
 
@@ -23,12 +23,15 @@ serve: install
 validate: install
 	$(BIN)/coopkg validate
 
+# Static checks: lint, formatting, types, and the layering contract (pyproject.toml).
 lint: install
 	$(BIN)/ruff check endpoint tests bench
+	$(BIN)/ruff format --check endpoint tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
-test: install
+test: install lint
 	$(BIN)/coopkg validate
-	$(BIN)/ruff check endpoint tests bench
 	$(BIN)/pytest
 
 # Debian's Chromium for the query-UI test (the test skips, saying why, when it is absent).

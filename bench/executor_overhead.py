@@ -3,9 +3,9 @@
     .venv/bin/python bench/executor_overhead.py [--triples 100000] [--seconds 3]
 
 Prints the median time of a point lookup (SELECT, answered as SPARQL JSON) done directly on a
-pyoxigraph store, through the guard alone, and through `QueryExecutor.run` one at a time (the
-per-query cost of the process hop: framing, pickling, two socket hops and two wake-ups), then the
-throughput of the executor with 16 queries in flight on its workers.
+pyoxigraph store, through the guard alone, and through `QueryRunner.run` over the worker pool one
+at a time, without the lookup lane (the per-query cost of the process hop: framing, pickling, two
+socket hops and two wake-ups), then the throughput with 16 queries in flight on the workers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import uvloop
 from coopkg.config import Settings
-from coopkg.executor import QueryExecutor, QueryJob
-from coopkg.query_guard import check_query
+from coopkg.query import QueryJob
+from coopkg.query.guard import check_query
+from coopkg.query.pool import WorkerPool
+from coopkg.query.runner import QueryRunner
 
 EX = "http://example.org/"
 
@@ -43,7 +45,7 @@ def timed(fn, seconds: float) -> list[float]:
 
 async def executor_figures(path: Path, n: int, seconds: float, workers: int) -> tuple[list, float]:
     settings = Settings(query_workers=workers)
-    executor = QueryExecutor([(path, None)], settings)
+    executor = QueryRunner(WorkerPool([(path, None)], settings), settings)
     await executor.start()
     try:
         for i in range(200):  # warm up
@@ -101,13 +103,13 @@ def main() -> None:
             ("guard + pyoxigraph in process", timed(guarded, args.seconds)),
         ]
         samples, throughput = uvloop.run(executor_figures(path, n, args.seconds, args.workers))
-        rows.append((f"QueryExecutor.run, {args.workers} workers, one at a time", samples))
+        rows.append((f"QueryRunner.run, {args.workers} workers, one at a time", samples))
         base = statistics.median(rows[0][1])
         print(f"point lookup on {4 * n} triples, median of each:")
         for label, values in rows:
             med = statistics.median(values)
             print(f"  {label:52} {med * 1e6:8.1f} µs  (+{(med - base) * 1e6:.1f} µs)")
-        print(f"  QueryExecutor, 16 in flight: {throughput:,.0f} queries/s")
+        print(f"  QueryRunner, 16 in flight: {throughput:,.0f} queries/s")
 
 
 if __name__ == "__main__":

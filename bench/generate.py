@@ -89,7 +89,8 @@ COUNTRIES = [
     (code, REGIONS[i % 4][0])
     for i, code in enumerate(
         "ke ar in be gh br jp de ng ca kr fr tz co ph it ug mx id es rw cl vn pt et pe my nl sn uy "
-        "th se ci bo np fi ma cr lk no za py bd dk eg ec au at cm gt nz ch zm hn fj ie mw do pk pl".split()
+        "th se ci bo np fi ma cr lk no za py bd dk eg ec au at cm gt nz ch zm hn fj ie mw do pk pl"
+        "".split()
     )
 ]
 SECTORS = [

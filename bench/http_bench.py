@@ -342,14 +342,14 @@ class Server:
         account = CpuAccount(self.name)
         self._account = account if account.open(self.proc.pid) else None
         with httpx.Client(timeout=60.0) as client:
-            self._wait_ready(client, started, self.query_path, initial=True)
+            self._wait_ready(client, started, initial=True)
             self.after_start(client)
-            self._wait_ready(client, started, self.query_path, initial=False)
+            self._wait_ready(client, started, initial=False)
         self.load_seconds = time.perf_counter() - started
         time.sleep(0.5)
         self.memory_bytes = tree_memory_bytes(self.proc.pid)
 
-    def _wait_ready(self, client: httpx.Client, started: float, path: str, initial: bool) -> None:
+    def _wait_ready(self, client: httpx.Client, started: float, initial: bool) -> None:
         deadline = started + self.startup_timeout
         while True:
             if self.proc.poll() is not None:
@@ -1122,7 +1122,7 @@ def main(argv: list[str] | None = None) -> int:
     probes: list[Probe] = []
     cells: list[Cell] = []
 
-    def terminated(signum: int, _frame: object) -> None:
+    def terminated(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt  # so that `finally` stops every server and cleans up
 
     signal.signal(signal.SIGTERM, terminated)

@@ -42,9 +42,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, quote_from_bytes
 
 import pyoxigraph as ox
 from starlette.requests import Request
@@ -71,6 +69,17 @@ from .http import (
     not_modified,
     send_reply,
 )
+from .params import (
+    check_charset,
+    content_type_parts,
+    decode_utf8,
+    format_names,
+    graph_iris,
+    parse_params,
+    parse_query_string,
+    read_body,
+    single,
+)
 from .state import AppState
 
 __all__ = ["ENDPOINT_PATHS", "SparqlEndpoint", "SparqlFastPath"]
@@ -83,8 +92,6 @@ ALLOW = "GET, HEAD, POST, OPTIONS"
 _FORM = "application/x-www-form-urlencoded"
 _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
-_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-_PARAM_LIMIT = 1000  # parameters in one request
 
 _PREFLIGHT = [
     *CORS_HEADERS,
@@ -95,121 +102,6 @@ _PREFLIGHT = [
 ]
 _RETRY_LATER = [(b"retry-after", b"2")]  # all workers busy: a short wait is worth it
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
-
-
-# -- Parsing -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=256)
-def _parse_query_string(raw: bytes) -> tuple[tuple[str, str], ...]:
-    """The URL's parameters. Memoised: urllib's percent-decoding is pure Python and was half the
-    cost of a cached answer; repeated requests repeat their query string. At most 256 entries of
-    at most `max_url_bytes` each."""
-    return tuple(_parse_params(raw, "query string"))
-
-
-def _parse_params(raw: bytes, where: str) -> list[tuple[str, str]]:
-    """URL-encoded parameters, decoded as UTF-8 strictly (400 otherwise)."""
-    if not raw:
-        return []
-    if raw.isascii():
-        text = raw.decode("ascii")
-    else:  # raw UTF-8 bytes some clients put in URLs: percent-encode, then decode strictly
-        text = quote_from_bytes(raw, safe="!#$%&'()*+,/:;=?@[]~-._")
-    try:
-        return parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=_PARAM_LIMIT,
-        )
-    except UnicodeDecodeError:
-        raise Refusal(400, f"the {where} is not valid UTF-8 once percent-decoded") from None
-    except ValueError:
-        raise Refusal(400, f"more than {_PARAM_LIMIT} parameters in the {where}") from None
-
-
-def _media_type(content_type: str) -> tuple[str, str | None]:
-    """('type/subtype', charset or None), lower-cased."""
-    media, _, rest = content_type.partition(";")
-    charset = None
-    for param in rest.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    return media.strip().lower(), charset
-
-
-def _check_charset(media: str, charset: str | None) -> None:
-    if charset is not None and charset not in _UTF8:
-        raise Refusal(
-            415,
-            f"{media} bodies must be UTF-8 (SPARQL 1.1 Protocol); charset={charset} is not "
-            "supported",
-        )
-
-
-async def _read_body(receive: Receive, limit: int, content_length: bytes | None) -> bytes:
-    """The request body, read chunk by chunk; 413 as soon as it passes `limit` bytes."""
-    too_large = Refusal(
-        413, f"request body over the {limit} byte limit", [(b"connection", b"close")]
-    )
-    if content_length is not None:
-        try:
-            declared = int(content_length)
-        except ValueError:
-            raise Refusal(400, "invalid Content-Length") from None
-        if declared > limit:
-            raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise Refusal(400, "the client went away before sending the whole body")
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _decode_utf8(body: bytes, what: str) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Refusal(
-            400, f"the {what} is not valid UTF-8 (byte {exc.start}: {exc.reason})"
-        ) from None
-
-
-def _single(params: Sequence[tuple[str, str]], name: str) -> str | None:
-    values = [v for k, v in params if k == name]
-    if len(values) > 1:
-        raise Refusal(400, f"the {name!r} parameter is given {len(values)} times; give it once")
-    return values[0] if values else None
-
-
-def _format_names(params: Sequence[tuple[str, str]]) -> str | None:
-    """The `format` parameters, comma-joined for choose_format to try in order (SPARQLWrapper
-    sends two: `format=tsv&format=text/tab-separated-values`); `output` and `results`, which some
-    clients send with the same value, are ignored."""
-    names = [v.strip() for k, v in params if k == "format" and v.strip()]
-    return ",".join(names) if names else None
-
-
-def _graph_iris(params: Sequence[tuple[str, str]], name: str) -> tuple[str, ...]:
-    iris = tuple(v for k, v in params if k == name)
-    for iri in iris:
-        try:
-            ox.NamedNode(iri)
-        except ValueError:
-            raise Refusal(400, f"{name} is not an absolute IRI: {iri!r}") from None
-    return iris
 
 
 # -- The endpoint ------------------------------------------------------------------------------
@@ -255,9 +147,9 @@ class SparqlEndpoint:
                 "send long queries by POST",
             )
         if method in ("GET", "HEAD"):
-            params = _parse_query_string(query_string)
+            params = parse_query_string(query_string)
             _refuse_updates(params)
-            query = _single(params, "query")
+            query = single(params, "query")
             if query is None:
                 return await self._describe(scope, receive, state, params, headers)
             return await self._query(state, query, params, headers)
@@ -276,21 +168,21 @@ class SparqlEndpoint:
     ) -> Reply:
         if headers.content_type is None:
             raise Refusal(415, f"POST needs a Content-Type: {_FORM} or {_QUERY}")
-        media, charset = _media_type(headers.content_type)
+        media, charset = content_type_parts(headers.content_type)
         if media == _UPDATE:
             raise UpdateForbidden(UPDATE_REFUSAL)
         if media not in (_FORM, _QUERY):
             raise Refusal(
                 415, f"unsupported Content-Type {media or '(empty)'}; use {_FORM} or {_QUERY}"
             )
-        _check_charset(media, charset)
-        params = list(_parse_query_string(query_string))
-        body = await _read_body(receive, state.settings.max_body_bytes, headers.content_length)
+        check_charset(media, charset)
+        params = list(parse_query_string(query_string))
+        body = await read_body(receive, state.settings.max_body_bytes, headers.content_length)
         if media == _FORM:
-            params += _parse_params(body, "form body")
+            params += parse_params(body, "form body")
         _refuse_updates(params)
         if media == _FORM:
-            query = _single(params, "query")
+            query = single(params, "query")
             if query is None:
                 raise Refusal(400, "missing 'query' parameter in the form body")
         else:
@@ -298,7 +190,7 @@ class SparqlEndpoint:
                 raise Refusal(
                     400, f"a {_QUERY} POST carries the query as its body, not as a parameter"
                 )
-            query = _decode_utf8(body, "request body")
+            query = decode_utf8(body, "request body")
         return await self._query(state, query, params, headers)
 
     async def _query(
@@ -313,9 +205,9 @@ class SparqlEndpoint:
         job = QueryJob(
             query,
             headers.accept,
-            _format_names(params),
-            _graph_iris(params, "default-graph-uri"),
-            _graph_iris(params, "named-graph-uri"),
+            format_names(params),
+            graph_iris(params, "default-graph-uri"),
+            graph_iris(params, "named-graph-uri"),
         )
         etag = state.tags.tag(
             job.query,
@@ -356,7 +248,7 @@ class SparqlEndpoint:
         params: Sequence[tuple[str, str]],
         headers: RequestHeaders,
     ) -> Reply | Response:
-        format_name = _format_names(params)
+        format_name = format_names(params)
         if format_name is None and _prefers_html(headers.accept):
             response = editor_page(Request(scope, receive))
             response.headers["Vary"] = "Accept"
