@@ -1,9 +1,10 @@
 """Running the application under uvicorn (uvloop + httptools), in one or several HTTP processes.
 
 Several processes: the parent binds one listening socket, sets TCP_NODELAY on it (accepted
-connections inherit it; `uvicorn --workers` loses it and every keep-alive answer then waits ~44 ms,
-uvicorn issue #3149), and forks the HTTP processes before any thread or event loop exists. Each
-process runs its own lifespan (its own query executor and result cache) and accepts from the shared
+connections inherit it; `uvicorn --workers` loses it and every keep-alive answer then waits for the
+delayed ACK, uvicorn issue #3149), and forks the HTTP processes before any thread or event loop
+exists. Each process runs its own lifespan (its own query engine and result cache) and accepts from
+the shared
 socket; the parent only supervises: it replaces a process that dies and stops them all on SIGTERM or
 SIGINT.
 """

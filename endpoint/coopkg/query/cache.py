@@ -97,10 +97,6 @@ class ResultCache(Generic[V]):
         stored = _StoredError(type(exc), exc.args)
         return self._store(key, stored, sum(len(str(a)) for a in exc.args))
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self.bytes = 0
-
     async def get_or_run(self, key: Hashable, run: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
         """(value, hit): the cached value, or the result of `run()`, which is stored. Concurrent
         callers with the same key wait for the same evaluation; it keeps running (and is cached)

@@ -1,5 +1,5 @@
-"""The server's end of one query worker: its socket as a bare asyncio protocol (about a third less
-server CPU per query than asyncio streams), its pid and pidfd, and one request-reply exchange at a
+"""The server's end of one query worker: its socket as a bare asyncio protocol (cheaper per query
+than asyncio streams: bench/README.md), its pid and pidfd, and one request-reply exchange at a
 time."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = ["WorkerChannel", "WorkerHandle"]
 
 class WorkerChannel(asyncio.Protocol):
     """The server's end of a worker socket: collects one reply frame at a time for `exchange`.
-    A bare protocol rather than asyncio streams: about a third less server CPU per query."""
+    A bare protocol rather than asyncio streams, for the server CPU it saves per query."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None

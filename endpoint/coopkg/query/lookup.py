@@ -2,7 +2,7 @@
 
 Every other query runs in a worker process that can be killed at the timeout; that costs one
 socket round trip and two process switches per query, which is most of the price of a point lookup
-(measured in bench/: a lookup over HTTP ran at about a tenth of `oxigraph serve`). A lookup whose
+(bench/README.md). A lookup whose
 cost is bounded before it runs needs no timeout, so it may run here.
 
 A query takes this lane only when its text has the shape of a single-pattern lookup,

@@ -30,9 +30,9 @@ _PARAM_LIMIT = 1000  # parameters in one request
 
 @lru_cache(maxsize=256)
 def parse_query_string(raw: bytes) -> tuple[tuple[str, str], ...]:
-    """The URL's parameters. Memoised: urllib's percent-decoding is pure Python and was half the
-    cost of a cached answer; repeated requests repeat their query string. At most 256 entries of
-    at most `max_url_bytes` each."""
+    """The URL's parameters. Memoised: urllib's percent-decoding is pure Python and a large part
+    of a cached answer's cost (bench/README.md); repeated requests repeat their query string. At
+    most 256 entries of at most `max_url_bytes` each."""
     return tuple(parse_params(raw, "query string"))
 
 
