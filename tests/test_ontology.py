@@ -1,5 +1,5 @@
-"""Checks of the ontology (ontology/coop.ttl) and the instance data (data/*.trig, one named graph per
-source; the checks below read their union, and the statement-level ones read the graphs).
+"""Checks of the ontology (ontology/coop.ttl) and the instance data (data/*.trig, one named graph
+per source; the checks below read their union, and the statement-level ones read the graphs).
 
 Each test is a real check that fails on a broken graph: parse errors, an inconsistent OWL RL
 closure, an undocumented or undeclared coop: term, unsourced or unlabelled resources, blank
@@ -53,8 +53,7 @@ def _parse(*paths: Path) -> Graph:
 def _sources_of(triple: tuple) -> set[URIRef]:
     """The named graphs (sources) of data/ that hold the statement."""
     return {
-        g.identifier if hasattr(g, "identifier") else g
-        for _, _, _, g in _DATASET.quads(triple)
+        g.identifier if hasattr(g, "identifier") else g for _, _, _, g in _DATASET.quads(triple)
     }
 
 
@@ -418,7 +417,9 @@ def test_the_seed_structure_counts(data: Graph) -> None:
 def test_disagreeing_member_figures_all_stand_with_their_sources(data: Graph) -> None:
     measure = URIRef(ID + "measure/member-organisations")
     figures = {
-        int(data.value(f, SCHEMA.value)): _sources_of((f, SCHEMA.value, data.value(f, SCHEMA.value)))
+        int(data.value(f, SCHEMA.value)): _sources_of(
+            (f, SCHEMA.value, data.value(f, SCHEMA.value))
+        )
         for f in data.subjects(COOP.measure, measure)
     }
     assert set(figures) == {306, 307, 310, 312}
