@@ -253,3 +253,24 @@ def test_every_graph_name_is_a_described_source() -> None:
     assert graph_names <= described, sorted(graph_names - described)
     assert all(g.startswith(SRC) for g in graph_names)
     assert EDITORIAL in graph_names and FACT_SHEET in graph_names
+
+
+def test_the_service_description_names_the_source_graphs(server: str) -> None:
+    response = httpx.get(f"{server}/sparql", headers={"Accept": "application/n-triples"})
+    triples = list(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+    named = {t.subject for t in triples if t.predicate == ox.NamedNode(sd + "name")}
+    names = {
+        t.object.value
+        for t in triples
+        if t.predicate == ox.NamedNode(sd + "name") and t.subject in named
+    }
+    assert {*SEEDS, FACT_SHEET, EDITORIAL} <= names
+    commented = {t.subject for t in triples if t.predicate == comment}
+    source_nodes = {
+        t.subject
+        for t in triples
+        if t.predicate == ox.NamedNode(sd + "name") and t.object.value.startswith(SRC)
+    }
+    assert source_nodes <= commented

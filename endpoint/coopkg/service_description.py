@@ -8,10 +8,15 @@ What it says (https://www.w3.org/TR/sparql11-service-description/):
 - `sd:resultFormat`: every format `coopkg.formats` can produce, by its W3C formats IRI;
 - `sd:feature`: none of the five the vocabulary defines is claimed. `sd:BasicFederatedQuery` is
   false by design (SERVICE is refused), `sd:DereferencesURIs` too (FROM never fetches), the default
-  graph is not the union of the named graphs (no `sd:UnionDefaultGraph`), no dataset is required
-  and empty graphs are not kept;
+  graph is not the union of all the named graphs (no `sd:UnionDefaultGraph`: it holds the ontology
+  and the union of the source graphs, not the shapes graph), no dataset is required and empty
+  graphs are not kept;
 - `sd:defaultEntailmentRegime` simple entailment;
-- `sd:defaultDataset`: the default graph and each named graph with its size (`void:triples`);
+- `sd:defaultDataset`: the default graph and each named graph with its size (`void:triples`). A
+  named graph under `https://w3id.org/coops4dev/id/source/` holds what one source states (the
+  graph's name is the source, described in the data); the description says so in `rdfs:comment`,
+  and says of the default graph that it is the ontology plus the union of those graphs, so that
+  `GRAPH ?source { s p o }` finds the sources of a statement;
 - the example queries of `queries/`, in the SIB sparql-examples convention
   (https://github.com/sib-swiss/sparql-examples): each one a `sh:SPARQLExecutable` with its text in
   `sh:select` / `sh:ask` / `sh:construct` / `spex:describe`, `rdfs:label`, `rdfs:comment`,
@@ -34,6 +39,7 @@ from .formats import FORMATS, ResultFormat, choose_format
 
 __all__ = [
     "SD",
+    "SOURCE_GRAPH_PREFIX",
     "ServiceFacts",
     "describe",
     "format_iri",
@@ -52,6 +58,17 @@ _SPEX = "https://purl.expasy.org/sparql-examples/ontology#"
 _SCHEMA = "https://schema.org/"
 _FORMATS_NS = "http://www.w3.org/ns/formats/"
 _ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
+
+# Named graphs of data/: one per source, named by the source's IRI (see ontology/coop.ttl).
+SOURCE_GRAPH_PREFIX = "https://w3id.org/coops4dev/id/source/"
+_SOURCE_GRAPH_COMMENT = (
+    "The statements one source makes; the graph's name is the source, described in the data. "
+    "A statement two sources make is in both graphs."
+)
+_DEFAULT_GRAPH_COMMENT = (
+    "The ontology and the union of the source graphs: every statement of the data once. "
+    "SELECT ?source WHERE { GRAPH ?source { <s> <p> <o> } } gives the sources of a statement."
+)
 
 PREFIXES = {
     "sd": SD,
@@ -156,6 +173,8 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
     yield ox.Triple(default_graph, a, _n(SD + "Graph"))
     if None in sizes:
         yield ox.Triple(default_graph, _n(_VOID + "triples"), _count(sizes[None]))
+    if any(name.startswith(SOURCE_GRAPH_PREFIX) for name in facts.named_graphs):
+        yield ox.Triple(default_graph, _n(_RDFS + "comment"), _en(_DEFAULT_GRAPH_COMMENT))
     for index, name in enumerate(facts.named_graphs):
         named = ox.BlankNode(f"namedGraph{index}")
         graph = ox.BlankNode(f"graph{index}")
@@ -166,6 +185,8 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
         yield ox.Triple(graph, a, _n(SD + "Graph"))
         if name in sizes:
             yield ox.Triple(graph, _n(_VOID + "triples"), _count(sizes[name]))
+        if name.startswith(SOURCE_GRAPH_PREFIX):
+            yield ox.Triple(named, _n(_RDFS + "comment"), _en(_SOURCE_GRAPH_COMMENT))
 
     yield from _example_triples(service, facts.base_iri, facts.examples)
 
