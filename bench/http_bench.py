@@ -272,6 +272,18 @@ class ServerError(RuntimeError):
     pass
 
 
+def export_revision(revision: str) -> Path:
+    """The package folder (endpoint/) of a git revision, exported under the results folder."""
+    target = OUT_DIR / f"baseline-{revision}"
+    if not (target / "endpoint" / "coopkg").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", revision, "endpoint"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "endpoint"
+
+
 def _version_of(exe: str) -> str:
     done = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
     return done.stdout.strip()
@@ -310,6 +322,10 @@ class Server:
     def after_start(self, client: httpx.Client) -> None:
         """Load data once the process answers (for servers loaded over HTTP)."""
 
+    def environment(self) -> dict[str, str] | None:
+        """The process's environment (None: this one's)."""
+        return None
+
     def prepare(self) -> None:
         """Work done before the process starts (counted in the load time)."""
 
@@ -337,6 +353,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=ROOT,
+                env=self.environment(),
                 start_new_session=True,
             )
         account = CpuAccount(self.name)
@@ -419,14 +436,34 @@ class Server:
 
 
 class CoopkgServer(Server):
+    """coopkg serve from this checkout, or (with `source`, a folder holding the `coopkg` package
+    of another revision) that revision's code in this environment, for before/after runs."""
+
     def __init__(
-        self, graph: Path, extra: list[str], name: str = "coopkg", label: str = "coopkg serve"
+        self,
+        graph: Path,
+        extra: list[str],
+        name: str = "coopkg",
+        label: str = "coopkg serve",
+        source: Path | None = None,
+        revision: str = "",
     ) -> None:
         super().__init__(name=name, label=label, graph=graph)
         self.extra = extra
+        self.source = source
+        self.revision = revision
         self.mode = "pyoxigraph in memory" + (f" ({' '.join(extra)})" if extra else "")
 
+    def environment(self) -> dict[str, str] | None:
+        if self.source is None:
+            return None
+        return {**os.environ, "PYTHONPATH": str(self.source)}
+
     def command(self) -> list[str]:
+        if self.source is not None:
+            self.version = f"coopkg @ {self.revision}"
+            return [sys.executable, "-m", "coopkg.cli", "serve", "--host", HOST, "--port",
+                    str(self.port), *self.extra, str(self.graph)]  # fmt: skip
         exe = find_tool("coopkg")
         if exe is None:
             raise ServerError("coopkg is not installed in this environment (make install)")
@@ -1064,6 +1101,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help="extra options for `coopkg serve`, e.g. '--query-workers 2'",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        default="",
+        help="also run coopkg serve from git revision REV (exported with git archive) as "
+        "'coopkg-baseline': before and after measured in the same run",
+    )
     p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
     args = p.parse_args(argv)
     args.triples = args.triples or (100_000 if args.quick else 1_000_000)
@@ -1071,8 +1115,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.queries = [q.strip() for q in args.queries.split(",") if q.strip()]
+    if args.baseline and "coopkg-baseline" not in args.servers:
+        args.servers.insert(0, "coopkg-baseline")
     for s in args.servers:
-        if s not in SERVER_KEYS:
+        if s not in [*SERVER_KEYS, "coopkg-baseline"]:
             p.error(f"unknown server {s!r}; choose from {SERVER_KEYS}")
     for q in args.queries:
         if q not in QUERY_KEYS:
@@ -1117,6 +1163,14 @@ def main(argv: list[str] | None = None) -> int:
         "oxigraph": lambda: OxigraphMemory(graph),
         "oxigraph-ro": lambda: OxigraphDisk(graph),
         "rdflib": lambda: RdflibEndpoint(graph),
+        "coopkg-baseline": lambda: CoopkgServer(
+            graph,
+            shlex.split(args.coopkg_args),
+            name="coopkg-baseline",
+            label=f"coopkg serve @ {args.baseline}",
+            source=export_revision(args.baseline),
+            revision=args.baseline,
+        ),
     }
     servers: list[Server] = []
     probes: list[Probe] = []

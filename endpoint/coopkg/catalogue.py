@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from .files import graph_dir
 
@@ -167,7 +167,7 @@ def parse_query_file(path: Path) -> ExampleQuery:
             f"{path}: no SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue "
             "(only comments, BASE and PREFIX may come before it)"
         )
-    kind: QueryKind = form.group(1).upper()  # type: ignore[assignment]
+    kind = cast(QueryKind, form.group(1).upper())  # the pattern admits only the four forms
     expected = path.with_suffix(expected_suffix(kind))
     tags = tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip())
     return ExampleQuery(

@@ -23,6 +23,7 @@ __all__ = [
     "SH",
     "SHAPES_GRAPH",
     "SHAPES_NS",
+    "SOURCE_BASE",
     "SPEX",
     "VOID",
     "XSD",
@@ -34,6 +35,8 @@ ONTOLOGY_NS = BASE_IRI + "ontology#"
 INSTANCE_BASE = BASE_IRI + "id/"
 SHAPES_NS = BASE_IRI + "shapes#"
 SHAPES_GRAPH = BASE_IRI + "graph/shapes"
+SOURCE_BASE = INSTANCE_BASE + "source/"
+"""Sources: each is also the named graph of the statements it makes (see the ontology's header)."""
 
 # Vocabularies.
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -41,10 +41,13 @@ class _NotALookup(Exception):
     pass
 
 
-def _term(kind: str, text: str, prefixes: dict[str, str], *, variable: bool) -> str | None:
+def _term(kind: str, text: str, prefixes: dict[str, str]) -> str | None:
     """The IRI a pattern term names, or None for a variable."""
-    if kind == "var" and variable:
-        return None
+    return None if kind == "var" else _iri(kind, text, prefixes)
+
+
+def _iri(kind: str, text: str, prefixes: dict[str, str]) -> str:
+    """The IRI a term names; _NotALookup for anything else (a variable, a literal...)."""
     if kind == "iri":
         iri = text[1:-1]
         if not _ABSOLUTE_IRI.match(iri):
@@ -84,7 +87,7 @@ def _prologue(tokens: list[tuple[str, str]]) -> tuple[dict[str, str], int]:
         (k1, name), (k2, iri) = tokens[at + 1], tokens[at + 2]
         if k1 != "pname" or not name.endswith(":") or k2 != "iri":
             raise _NotALookup
-        prefixes[name] = _term(k2, iri, {}, variable=False)  # type: ignore[assignment]
+        prefixes[name] = _iri(k2, iri, {})
         at += 3
     return prefixes, at
 
@@ -111,16 +114,16 @@ def _pattern(
     """`{ S P O [.] }`: the pattern's IRIs (None for variables) and the position after it."""
     at = _expect(tokens, at, "other", "{")
     (ks, s), (kp, p), (ko, o) = tokens[at : at + 3]
-    subject = _term(ks, s, prefixes, variable=False)
+    subject = _iri(ks, s, prefixes)
     if kp == "word" and p == "a":
         predicate: str | None = RDF_TYPE
     else:
-        predicate = _term(kp, p, prefixes, variable=True)
-    obj = _term(ko, o, prefixes, variable=True)
+        predicate = _term(kp, p, prefixes)
+    obj = _term(ko, o, prefixes)
     at += 3
     if tokens[at] == ("other", "."):
         at += 1
-    return (subject, predicate, obj), _expect(tokens, at, "other", "}")  # type: ignore[return-value]
+    return (subject, predicate, obj), _expect(tokens, at, "other", "}")
 
 
 def _modifiers(tokens: list[tuple[str, str]], at: int) -> tuple[int | None, int]:

@@ -8,10 +8,15 @@ What it says (https://www.w3.org/TR/sparql11-service-description/):
 - `sd:resultFormat`: every format `coopkg.formats` can produce, by its W3C formats IRI;
 - `sd:feature`: none of the five the vocabulary defines is claimed. `sd:BasicFederatedQuery` is
   false by design (SERVICE is refused), `sd:DereferencesURIs` too (FROM never fetches), the default
-  graph is not the union of the named graphs (no `sd:UnionDefaultGraph`), no dataset is required
-  and empty graphs are not kept;
+  graph is not the union of all the named graphs (no `sd:UnionDefaultGraph`: it holds the ontology
+  and the union of the source graphs, not the shapes graph), no dataset is required and empty
+  graphs are not kept;
 - `sd:defaultEntailmentRegime` simple entailment;
-- `sd:defaultDataset`: the default graph and each named graph with its size (`void:triples`);
+- `sd:defaultDataset`: the default graph and each named graph with its size (`void:triples`). A
+  named graph under `https://w3id.org/coops4dev/id/source/` holds what one source states (the
+  graph's name is the source, described in the data); the description says so in `rdfs:comment`,
+  and says of the default graph that it is the ontology plus the union of those graphs, so that
+  `GRAPH ?source { s p o }` finds the sources of a statement;
 - the example queries of `queries/`, in the SIB sparql-examples convention
   (https://github.com/sib-swiss/sparql-examples): each one a `sh:SPARQLExecutable` with its text in
   `sh:select` / `sh:ask` / `sh:construct` / `spex:describe`, `rdfs:label`, `rdfs:comment`,
@@ -35,16 +40,44 @@ from .. import __version__
 from ..errors import NotAcceptable, SparqlError
 from ..formats import FORMATS, ResultFormat, choose_format
 from ..query import QueryJob
-from ..vocab import DCTERMS, FORMATS_NS, RDF, RDFS, SCHEMA, SD, SH, SPEX, VOID, XSD
+from ..vocab import (
+    DCTERMS,
+    FORMATS_NS,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SD,
+    SH,
+    SOURCE_BASE,
+    SPEX,
+    VOID,
+    XSD,
+)
 from .http import CACHE_CONTROL, COMMON_HEADERS, Reply, etag_matches, not_modified
 from .state import AppState
 
-__all__ = ["ServiceFacts", "describe", "description_reply", "format_iri", "render", "sd_format"]
+__all__ = [
+    "ServiceFacts",
+    "describe",
+    "description_reply",
+    "format_iri",
+    "render",
+    "sd_format",
+]
 
 log = logging.getLogger(__name__)
 _CACHE_LIMIT = 32  # distinct (endpoint URL, format) descriptions kept per application
 
 _ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
+
+_SOURCE_GRAPH_COMMENT = (
+    "The statements one source makes; the graph's name is the source, described in the data. "
+    "A statement two sources make is in both graphs."
+)
+_DEFAULT_GRAPH_COMMENT = (
+    "The ontology and the union of the source graphs: every statement of the data once. "
+    "SELECT ?source WHERE { GRAPH ?source { <s> <p> <o> } } gives the sources of a statement."
+)
 
 PREFIXES = {
     "sd": SD,
@@ -149,6 +182,8 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
     yield ox.Triple(default_graph, a, _n(SD + "Graph"))
     if None in sizes:
         yield ox.Triple(default_graph, _n(VOID + "triples"), _count(sizes[None]))
+    if any(name.startswith(SOURCE_BASE) for name in facts.named_graphs):
+        yield ox.Triple(default_graph, _n(RDFS + "comment"), _en(_DEFAULT_GRAPH_COMMENT))
     for index, name in enumerate(facts.named_graphs):
         named = ox.BlankNode(f"namedGraph{index}")
         graph = ox.BlankNode(f"graph{index}")
@@ -159,6 +194,8 @@ def _triples(endpoint_url: str, facts: ServiceFacts) -> Iterator[ox.Triple]:
         yield ox.Triple(graph, a, _n(SD + "Graph"))
         if name in sizes:
             yield ox.Triple(graph, _n(VOID + "triples"), _count(sizes[name]))
+        if name.startswith(SOURCE_BASE):
+            yield ox.Triple(named, _n(RDFS + "comment"), _en(_SOURCE_GRAPH_COMMENT))
 
     yield from _example_triples(service, facts.base_iri, facts.examples)
 

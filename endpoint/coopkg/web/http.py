@@ -157,7 +157,7 @@ def not_modified(etag: bytes, headers: list | None = None) -> Reply:
 
 
 def _wants_problem_json(accept: str | None) -> bool:
-    return bool(accept) and "application/problem+json" in accept.lower()  # type: ignore[union-attr]
+    return accept is not None and "application/problem+json" in accept.lower()
 
 
 def error_reply(status: int, message: str, accept: str | None, extra: list | None = None) -> Reply:
