@@ -1,8 +1,10 @@
 """Reading the graph files, with positions: what `coopkg validate` reports before anything runs.
 
 Files are parsed with pyoxigraph, whose errors carry line and column (rdflib's Turtle parser reports
-neither reliably), and converted to one rdflib graph for pySHACL. Each file remembers its prefixes
-and what it describes, so that a result can be traced back to the file and line that caused it.
+neither reliably), and converted to one rdflib graph for pySHACL: the union of every statement,
+graph names set aside, so TriG data validates exactly as Turtle does. Each file keeps its prefixes
+and its statements with their graph names and lines, so that a result can be traced back to the
+file and line that caused it and the provenance rules can see which source states what.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as RoleLiteral
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -22,7 +25,8 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from ..dataset import OXIGRAPH_FORMATS
-from ..files import RDF_SUFFIXES, rdf_files
+from ..files import QUAD_FORMATS, RDF_SUFFIXES, rdf_files
+from .positions import LINE_FORMATS, parse_with_lines, subject_lines
 
 __all__ = [
     "InputError",
@@ -31,9 +35,11 @@ __all__ = [
     "Location",
     "ParsedFile",
     "Role",
+    "Statement",
     "display",
     "is_shapes_file",
     "load_inputs",
+    "needs_sources",
     "quiet",
 ]
 
@@ -100,45 +106,60 @@ class InputError(Exception):
         self.problems = problems
 
 
+class Statement(NamedTuple):
+    """One statement of a file: its triple, its graph name (None: the default graph), and the
+    line where it ends (None for formats without lines)."""
+
+    subject: Node
+    predicate: Node
+    object: Node
+    graph: Node | None
+    line: int | None
+
+
 @dataclass
 class ParsedFile:
-    """One file that was read: its role, its prefixes, and what it describes."""
+    """One file that was read: its role, its prefixes, its statements, and what it describes.
+    `needs_sources`: every statement must sit in a named graph that names its source (see
+    `needs_sources()`)."""
 
     path: Path
     role: Role
     prefixes: dict[str, str]
     base: str
-    subjects: set[Node]
-    subject_predicates: set[tuple[Node, Node]]
-    typed: set[Node]
+    statements: list[Statement]
+    needs_sources: bool = False
+    subjects: set[Node] = field(init=False)
+    subject_predicates: set[tuple[Node, Node]] = field(init=False)
+    typed: set[Node] = field(init=False)
     _lines: dict[Node, int] | None = None
 
+    def __post_init__(self) -> None:
+        self.subjects = {s.subject for s in self.statements}
+        self.subject_predicates = {(s.subject, s.predicate) for s in self.statements}
+        self.typed = {s.subject for s in self.statements if s.predicate == RDF.type}
+
     def line_of(self, node: Node) -> int | None:
-        """First line of the file where `node` opens a statement (found lexically: pyoxigraph does
-        not report positions of triples). None for blank nodes or non-Turtle files."""
+        """First line of the file where `node` opens a block of statements (found lexically), else
+        the line of its first statement. None for blank nodes or formats without lines."""
         if self._lines is None:
             self._lines = self._scan_subject_lines()
         return self._lines.get(node)
 
     def _scan_subject_lines(self) -> dict[Node, int]:
         lines: dict[Node, int] = {}
-        if RDF_SUFFIXES.get(self.path.suffix.lower()) not in ("turtle", "trig", "nt", "nquads"):
+        for statement in self.statements:
+            if statement.line is not None and not isinstance(statement.subject, BNode):
+                lines.setdefault(statement.subject, statement.line)
+        if RDF_SUFFIXES.get(self.path.suffix.lower()) not in LINE_FORMATS:
             return lines
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return lines
-        indented: dict[Node, int] = {}  # may be an object continuing a list: used as fallback
-        for number, line in enumerate(text.splitlines(), start=1):
-            match = _SUBJECT_TOKEN.match(line)
-            if not match:
-                continue
-            node = self._expand(match.group(1))
-            if node is None or node not in self.subjects:
-                continue
-            found = indented if line[:1].isspace() else lines
-            found.setdefault(node, number)
-        return {**indented, **lines}
+        found = subject_lines(text, self._expand)
+        lines.update((node, line) for node, line in found.items() if node in self.subjects)
+        return lines
 
     def _expand(self, token: str) -> URIRef | None:
         if token.startswith("<"):
@@ -148,12 +169,6 @@ class ParsedFile:
         if namespace is None:
             return None
         return URIRef(namespace + re.sub(r"\\(.)", r"\1", local))
-
-
-# A subject at the start of a line: an IRI in angle brackets or a prefixed name.
-_SUBJECT_TOKEN = re.compile(
-    r"\s*(<[^>\s]*>|(?:[A-Za-z][\w.-]*)?:(?:[^\s;,\\]|\\.)*(?<![.;,]))(?=[\s;,.]|$)"
-)
 
 
 @dataclass
@@ -203,6 +218,19 @@ def is_shapes_file(path: Path, given: Path | None = None) -> bool:
     )
 
 
+def needs_sources(path: Path, given: Path | None = None) -> bool:
+    """The scope of the provenance rules (`provenance`), for a data file: a file directly in a
+    folder named `data`, any file found in a folder named `data` given on the command line, and
+    any TriG or N-Quads file, except in a folder named `ontology` (the ontology states its own
+    terms; it has no sources to name). Shapes are never in scope."""
+    folders = {path.parent.name}
+    if given is not None and given.is_dir():
+        folders.add(given.resolve().name)
+    if "ontology" in folders:
+        return False
+    return "data" in folders or RDF_SUFFIXES.get(path.suffix.lower()) in QUAD_FORMATS
+
+
 def _to_rdflib(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -219,6 +247,7 @@ def _to_rdflib(term: object) -> Node:
 
 
 def _parse_file(path: Path, role: Role, graph: Graph) -> ParsedFile | InputProblem:
+    """Parse one file into `graph` (graph names set aside); a problem instead if it cannot be."""
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         return InputProblem(path, f"not an RDF file (unknown suffix {path.suffix!r})")
@@ -229,24 +258,21 @@ def _parse_file(path: Path, role: Role, graph: Graph) -> ParsedFile | InputProbl
     except OSError as exc:
         return InputProblem(path, exc.strerror or str(exc))
     base = path.resolve().as_uri()
-    parser = ox.parse(data, format=OXIGRAPH_FORMATS[fmt], base_iri=base, rename_blank_nodes=True)
-    triples: list[tuple[Node, Node, Node]] = []
+    parser, quads = parse_with_lines(data, OXIGRAPH_FORMATS[fmt], base, fmt in LINE_FORMATS)
+    statements: list[Statement] = []
     try:
         # rdflib logs a traceback for an ill-typed literal ("x"^^xsd:integer); sh:datatype
         # reports it as a violation instead.
         with quiet("rdflib.term"):
-            for quad in parser:
-                triples.append(
-                    (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
-                )
+            statements.extend(_statement(quad, line) for quad, line in quads)
     except SyntaxError as exc:
         return _syntax_problem(path, exc)
     except (TypeError, ValueError) as exc:
         return InputProblem(path, str(exc))
-    if not triples:
+    if not statements:
         return InputProblem(path, "empty graph: the file holds no triples")
-    for triple in triples:
-        graph.add(triple)
+    for statement in statements:
+        graph.add((statement.subject, statement.predicate, statement.object))
     prefixes = dict(parser.prefixes) if fmt in ("turtle", "trig") else {}
     for prefix, namespace in prefixes.items():
         graph.bind(prefix, namespace, override=False)
@@ -255,9 +281,18 @@ def _parse_file(path: Path, role: Role, graph: Graph) -> ParsedFile | InputProbl
         role=role,
         prefixes=prefixes,
         base=parser.base_iri or base,
-        subjects={s for s, _, _ in triples},
-        subject_predicates={(s, p) for s, p, _ in triples},
-        typed={s for s, p, _ in triples if p == RDF.type},
+        statements=statements,
+    )
+
+
+def _statement(quad: ox.Quad, line: int | None) -> Statement:
+    graph_name = quad.graph_name
+    return Statement(
+        _to_rdflib(quad.subject),
+        _to_rdflib(quad.predicate),
+        _to_rdflib(quad.object),
+        None if isinstance(graph_name, ox.DefaultGraph) else _to_rdflib(graph_name),
+        line,
     )
 
 
@@ -293,6 +328,7 @@ def load_inputs(paths: Iterable[Path]) -> Inputs:
             if isinstance(parsed, InputProblem):
                 problems.append(parsed)
             else:
+                parsed.needs_sources = role == "data" and needs_sources(path, given)
                 inputs.files.append(parsed)
     if not problems:
         problems = _missing_roles(inputs, paths)

@@ -66,6 +66,7 @@ def _write_resource(
     file_name: str, focus: Node, results: list[Result], graph: Graph, out: TextIO
 ) -> None:
     first = results[0]
+    line = first.location.line if first.location else None
     where = (
         f"{file_name}:{first.location.line}"
         if first.location and first.location.line
@@ -80,6 +81,8 @@ def _write_resource(
         print(f"    {kind}: {rule}, {_n3(r.component, graph)}", file=out)
         print(f"      {r.message}", file=out)
         details = []
+        if r.location and r.location.line and r.location.line != line:
+            details.append(f"line {r.location.line}")  # a statement below the resource's first
         if r.path is not None:
             details.append(f"path {_n3(r.path, graph)}")
         if r.value is not None:

@@ -3,7 +3,9 @@
 Ontology and data form the data graph together, so `sh:targetClass` and `sh:class` see the
 ontology's `rdfs:subClassOf` triples without running inference (SHACL class membership follows
 rdfs:subClassOf in the data graph): validation stays fast and needs no RDFS or OWL closure. Each
-result is traced back to the file and line that describe its focus node.
+result is traced back to the file and line that describe its focus node. The provenance rules,
+which look at graph names that SHACL never sees (`provenance`), join the same results and the same
+report.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from ..vocab import SHAPES_NS
 from .inputs import InputError, InputProblem, Inputs, Location, display, quiet
+from .provenance import COMPONENT, Finding, check
 
 __all__ = ["Result", "ValidationResult", "validate"]
 
@@ -81,6 +85,7 @@ def validate(inputs: Inputs) -> ValidationResult:
         for top in report.subjects(RDF.type, SH.ValidationReport)
         for node in report.objects(top, SH.result)
     ]
+    results += [_provenance_result(inputs, report, finding) for finding in check(inputs)]
     results.sort(key=_sort_key)
     return ValidationResult(
         results=results,
@@ -146,6 +151,40 @@ def _result(inputs: Inputs, report: Graph, node: Node) -> Result:
         label=_label(inputs.data, focus),
         location=inputs.locate(focus, path if isinstance(path, URIRef) else None),
     )
+
+
+def _provenance_result(inputs: Inputs, report: Graph, finding: Finding) -> Result:
+    """A provenance finding as a result, added to the SHACL report as pySHACL would add it."""
+    result = Result(
+        focus=finding.focus,
+        severity=SH.Violation,
+        shape=finding.rule.iri,
+        component=COMPONENT,
+        path=finding.path,
+        message=finding.rule.message,
+        value=finding.value,
+        shape_name=finding.rule.name,
+        label=_label(inputs.data, finding.focus),
+        location=finding.location,
+    )
+    node = BNode()
+    report.bind("coopsh", SHAPES_NS, override=False)
+    for top in list(report.subjects(RDF.type, SH.ValidationReport)):
+        report.add((top, SH.result, node))
+        report.set((top, SH.conforms, Literal(False)))
+    for predicate, value in (
+        (RDF.type, SH.ValidationResult),
+        (SH.focusNode, result.focus),
+        (SH.resultSeverity, result.severity),
+        (SH.sourceShape, result.shape),
+        (SH.sourceConstraintComponent, result.component),
+        (SH.resultPath, result.path),
+        (SH.value, result.value),
+        (SH.resultMessage, Literal(result.message, lang="en")),
+    ):
+        if value is not None:
+            report.add((node, predicate, value))
+    return result
 
 
 def _sort_key(result: Result) -> tuple:
