@@ -131,6 +131,7 @@ def _compare_graphs(entry: ExampleQuery, actual) -> None:
 
 # -- The competency questions ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entry", CATALOGUE, ids=[e.slug for e in CATALOGUE])
 def test_query_gives_expected_result(entry: ExampleQuery, store: ox.Store) -> None:
     assert entry.expected_path is not None, (
@@ -154,6 +155,7 @@ def test_query_gives_expected_result(entry: ExampleQuery, store: ox.Store) -> No
 
 
 # -- The catalogue itself --------------------------------------------------------------------------
+
 
 def test_catalogue_loads() -> None:
     assert LOAD_ERROR is None, str(LOAD_ERROR)
@@ -189,7 +191,8 @@ def test_every_query_has_its_expected_result() -> None:
 def test_no_expected_result_without_its_query() -> None:
     stems = {e.path.stem for e in CATALOGUE}
     orphans = [
-        p.name for p in sorted(QUERIES_DIR.iterdir())
+        p.name
+        for p in sorted(QUERIES_DIR.iterdir())
         if p.suffix in (".srj", ".ttl") and p.stem not in stems
     ]
     assert not orphans, f"expected results without a query: {orphans}"
@@ -199,14 +202,25 @@ def test_the_seeds_are_covered() -> None:
     """Each part of the seed documents has at least one question (by tag)."""
     tags = {t for e in CATALOGUE for t in e.tags}
     wanted = {
-        "structure", "offices", "sectors", "committees", "principles", "values", "definition",
-        "partnership", "work-streams", "figures", "provenance", "history",
+        "structure",
+        "offices",
+        "sectors",
+        "committees",
+        "principles",
+        "values",
+        "definition",
+        "partnership",
+        "work-streams",
+        "figures",
+        "provenance",
+        "history",
     }
     assert wanted <= tags, f"no question tagged {sorted(wanted - tags)}"
     assert {e.kind for e in CATALOGUE} == {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 
 # -- Header parsing --------------------------------------------------------------------------------
+
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
@@ -216,7 +230,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_header_is_parsed(tmp_path: Path) -> None:
     path = _write(
-        tmp_path, "07-a-question.rq",
+        tmp_path,
+        "07-a-question.rq",
         "# title: A question\n# description: First line\n#   and its continuation.\n"
         "# tags: one, two\n\nPREFIX ex: <http://example.org/#>\n# ORDER BY in a comment\n"
         'SELECT ?s WHERE { ?s ex:p "#" }\n',
