@@ -10,7 +10,7 @@ import pickle
 import select
 import signal
 import socket
-from typing import Any
+from typing import Any, cast
 
 from .frames import LENGTH, frame
 
@@ -29,8 +29,8 @@ class WorkerChannel(asyncio.Protocol):
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement the interface without subclassing asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
