@@ -24,6 +24,7 @@ class BuildPyWithGraph(build_py):
     def run(self):
         super().run()
         target = Path(self.build_lib) / "coopkg" / "graph"
+        shutil.rmtree(target, ignore_errors=True)  # a file removed from the checkout leaves too
         for name in _graph_dirs():
             if (HERE / name).is_dir():
                 shutil.copytree(HERE / name, target / name, dirs_exist_ok=True)

@@ -4,8 +4,7 @@ graph whose name is a source described in the data (coopkg.validate.provenance).
 The fixture tests/fixtures/provenance/sourced/data/ is TriG in which every statement is sourced;
 each test copies it to a folder named `data`, breaks one thing, and asserts exit code, file, exact
 line, resource, predicate and rule, through the command (a subprocess) and the function. The
-shipped data/ is checked on a copy converted to TriG (see `convert_to_trig`) until data/ is
-converted itself.
+shipped data/ conforms, and a statement added to a copy of it without a source fails.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ import pytest
 from coopkg.files import graph_dir
 from coopkg.validate import SHAPES_NS, load_inputs, validate
 from coopkg.validate.inputs import needs_sources
-from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, SH
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "provenance"
@@ -235,35 +234,23 @@ def test_scope_counts_a_data_folder_given_on_the_command_line(tmp_path: Path):
 # -- the shipped graph ---------------------------------------------------------------
 
 
-def convert_to_trig(source: Path, target: Path) -> None:
-    """Each Turtle file of `source` as TriG in `target`: every statement in the graph of its
-    subject's first dcterms:source (blank nodes: that of the resource they hang from), else in
-    src:project-editorial. A stand-in for the real conversion of data/, done by hand elsewhere."""
-    target.mkdir(parents=True)
-    editorial = URIRef(SRC + "project-editorial")
-    for path in sorted(source.glob("*.ttl")):
-        graph = Graph().parse(path, format="turtle")
-        dataset = Dataset()
-        for prefix, namespace in graph.namespaces():
-            dataset.bind(prefix, namespace)
-        for s, p, o in graph:
-            root = s
-            while isinstance(root, BNode) and (parent := graph.value(None, None, root)) is not None:
-                root = parent
-            named = sorted(graph.objects(root, DCTERMS.source))
-            dataset.graph(URIRef(named[0]) if named else editorial).add((s, p, o))
-        dataset.serialize(target / f"{path.stem}.trig", format="trig")
-
-
-def test_shipped_data_converted_to_trig_conforms(tmp_path: Path):
-    data = tmp_path / "data"
-    convert_to_trig(graph_dir("data"), data)
-    done = run_validate(graph_dir("ontology"), data, graph_dir("shapes"))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-
-
-def test_shipped_data_breaks_no_rule_but_the_statement_source_one():
-    """Before data/ is converted to TriG, its statements have no source and nothing else fails;
-    once converted, nothing fails at all."""
+def test_shipped_data_conforms_with_every_statement_sourced():
     inputs = load_inputs([graph_dir(name) for name in ("ontology", "data", "shapes")])
-    assert {r.shape for r in validate(inputs).results} <= {STATEMENT_RULE}
+    data_files = [f for f in inputs.files if f.role == "data" and f.path.parent.name == "data"]
+    assert data_files and all(f.path.suffix == ".trig" for f in data_files)
+    assert validate(inputs).results == []
+
+
+def test_a_statement_added_to_the_shipped_data_without_a_source_fails(tmp_path: Path):
+    """What a contributor's CI sees: exit 1, the file and line, the resource and the predicate."""
+    data = tmp_path / "data"
+    shutil.copytree(graph_dir("data"), data)
+    path = data / "ica.trig"
+    text = path.read_text(encoding="utf-8")
+    line = text.count("\n") + 2
+    path.write_text(text + "\norgn:ica schema:slogan \"An unsourced slogan\"@en .\n")
+    done = run_validate(graph_dir("ontology"), data, graph_dir("shapes"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"ica.trig:{line}" in done.stdout, done.stdout
+    assert "https://w3id.org/coops4dev/id/organisation/ica" in done.stdout
+    assert "schema:slogan" in done.stdout and "StatementSourceRule" in done.stdout
