@@ -248,7 +248,7 @@ def test_a_statement_added_to_the_shipped_data_without_a_source_fails(tmp_path: 
     path = data / "ica.trig"
     text = path.read_text(encoding="utf-8")
     line = text.count("\n") + 2
-    path.write_text(text + "\norgn:ica schema:slogan \"An unsourced slogan\"@en .\n")
+    path.write_text(text + '\norgn:ica schema:slogan "An unsourced slogan"@en .\n')
     done = run_validate(graph_dir("ontology"), data, graph_dir("shapes"))
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"ica.trig:{line}" in done.stdout, done.stdout
