@@ -54,6 +54,11 @@ class QueryRunner:
     async def close(self) -> None:
         await self.engine.close()
 
+    def cached(self, job: QueryJob) -> QueryOutcome | None:
+        """The cached answer to `job` (raising a cached error again), or None: no coroutine, so a
+        hit costs the web layer no await."""
+        return self.cache.get(job)
+
     async def answer(self, job: QueryJob) -> tuple[QueryOutcome, bool]:
         """(outcome, from the cache): a repeated request is answered from memory, and identical
         requests in flight share one evaluation. Errors that depend only on the request are

@@ -220,7 +220,10 @@ class SparqlEndpoint:
         # `*` only matches once we know there is a representation (not a 403 or 400).
         if etag_matches(headers.if_none_match, etag, star=False):
             return not_modified(etag)
-        outcome, hit = await state.runner.answer(job)
+        outcome = state.runner.cached(job)
+        hit = outcome is not None
+        if outcome is None:
+            outcome, hit = await state.runner.answer(job)
         if etag_matches(headers.if_none_match, etag):
             return not_modified(etag)
         reply_headers = [
