@@ -9,7 +9,15 @@ from __future__ import annotations
 
 __all__ = [
     "BASE_IRI",
+    "DATASET_IRI",
+    "DCAT",
     "DCTERMS",
+    "FOAF",
+    "LICENSE_IRI",
+    "ONTOLOGY_IRI",
+    "ORG",
+    "PROV",
+    "SKOS",
     "FORMATS_NS",
     "INSTANCE_BASE",
     "ONTOLOGY_NS",
@@ -36,6 +44,9 @@ INSTANCE_BASE = BASE_IRI + "id/"
 SHAPES_NS = BASE_IRI + "shapes#"
 SHAPES_GRAPH = BASE_IRI + "graph/shapes"
 SOURCE_BASE = INSTANCE_BASE + "source/"
+DATASET_IRI = INSTANCE_BASE + "dataset/coops4dev"
+ONTOLOGY_IRI = BASE_IRI + "ontology"
+LICENSE_IRI = "https://creativecommons.org/licenses/by/4.0/"
 """Sources: each is also the named graph of the statements it makes (see the ontology's header)."""
 
 # Vocabularies.
@@ -48,6 +59,8 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+DCAT = "http://www.w3.org/ns/dcat#"
 SH = "http://www.w3.org/ns/shacl#"
 VOID = "http://rdfs.org/ns/void#"
 SD = "http://www.w3.org/ns/sparql-service-description#"

@@ -114,6 +114,18 @@
     // Storage full or disabled: the tabs are offered again next time, which is harmless.
   }
 
+  // `?query=…` (the linked-data pages' "query this in SPARQL" links): a tab with that query,
+  // opened and run once.
+  var asked = new URLSearchParams(window.location.search).get("query");
+  if (asked) {
+    var askedTab = yasgui.addTab(true, {
+      name: "From a page",
+      yasqe: { value: asked },
+      requestConfig: { endpoint: endpoint },
+    });
+    if (askedTab && askedTab.query) askedTab.query();
+  }
+
   // The tab row scrolls sideways: bring the active tab into view.
   var activeTab = document.querySelector(".tabsList .tab.active");
   if (activeTab) activeTab.scrollIntoView({ block: "nearest", inline: "nearest" });

@@ -16,7 +16,7 @@ from ..dataset import dataset_sources
 from ..query import Engine
 from ..query.pool import WorkerPool
 from ..query.runner import QueryRunner
-from . import editor, static
+from . import editor, linked_data, static
 from .http import EntityTags, internal_error
 from .sparql import SparqlFastPath
 from .state import AppState, load_examples
@@ -64,4 +64,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(SparqlFastPath)  # /sparql and /sparql/ are answered here, past routing
     app.include_router(editor.router)
     app.include_router(static.router)
+    app.include_router(linked_data.router)
     return app

@@ -30,6 +30,9 @@ class AppState:
     examples_problem: str | None = None  # why the example queries could not be loaded
     # Service descriptions by (endpoint URL, media type): (body, ETag). Bounded by the router.
     descriptions: dict[tuple[str, str], tuple[bytes, bytes]] = field(default_factory=dict)
+    # Linked-data documents already rendered, by (IRI, format, language, root). Bounded by the
+    # router; the dataset does not change while the application runs.
+    documents: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
     # Triples per graph (None: the default graph), counted once, on the first description.
     graph_sizes: dict[str | None, int] | None = None
 

@@ -1,0 +1,177 @@
+"""Dereferencing the graph's IRIs: `GET|HEAD /id/<kind>/<slug>` answers for
+`<base-iri>id/<kind>/<slug>` (behind the w3id redirect and on localhost alike), and
+`/id/<kind>/<slug>.<suffix>` is each format's fixed document (coopkg.web.documents).
+
+The resource's URL answers 200 with the negotiated document and names it in `Content-Location`.
+Every answer carries `Vary: Accept, Accept-Language`, `Link` (an alternate per format, the licence,
+the dataset), an `ETag` (304 on a match), `Cache-Control` and CORS headers that expose `Link`,
+`Content-Location` and `ETag`. An IRI the graph does not describe is 404, as a page for people and
+as text for machines; a path that is not a plain IRI path (`..`, `%00`, control characters) is
+404 before any query, and a target over the URL limit 414.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import __version__
+from ..errors import SparqlError
+from ..query.resource import describe_resource
+from ..vocab import DATASET_IRI, LICENSE_IRI, VOID
+from .documents import (
+    DOCUMENT_FORMATS,
+    HTML,
+    DocumentFormat,
+    choose_document_format,
+    choose_language,
+    format_by_suffix,
+    offered_formats,
+)
+from .http import MAX_AGE, etag_matches
+from .pages import PageContext, render_resource_page, templates
+from .rdf import render_document
+from .state import app_state
+from .static import root_path
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+# A resource path: segments of unreserved characters, no dot segments, no empty segments.
+_PATH = re.compile(
+    r"^[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*(?:/[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)*$"
+)
+_CACHE_LIMIT = 4096  # rendered documents kept per application
+_EXPOSE = "ETag, Link, Content-Location, Content-Language"
+_PAGE_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def _common_headers() -> dict[str, str]:
+    return {
+        "Vary": "Accept, Accept-Language",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": _EXPOSE,
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _link_header(document_base: str) -> str:
+    links = [
+        f'<{document_base}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
+        for f in DOCUMENT_FORMATS
+    ]
+    links.append(f'<{LICENSE_IRI}>; rel="license"')
+    links.append(f'<{DATASET_IRI}>; rel="{VOID}inDataset"')
+    return ", ".join(links)
+
+
+def _not_found(request: Request, fmt: DocumentFormat | None, iri: str) -> Response:
+    headers = {**_common_headers(), "Cache-Control": "no-store"}
+    if fmt is HTML:
+        html = (
+            templates()
+            .get_template("not_found.html")
+            .render(iri=iri, root=root_path(request), lang="en", version=__version__)
+        )
+        headers["Content-Security-Policy"] = _PAGE_CSP
+        return Response(html, 404, headers, media_type="text/html; charset=utf-8")
+    return Response(
+        f"not found: the graph does not describe {iri}\n",
+        404,
+        headers,
+        media_type="text/plain; charset=utf-8",
+    )
+
+
+def _split(path: str) -> tuple[str, DocumentFormat | None]:
+    """(resource path, the fixed document's format or None for the resource's own URL)."""
+    head, dot, suffix = path.rpartition(".")
+    if dot and "/" not in suffix:
+        fmt = format_by_suffix("." + suffix)
+        if fmt is not None:
+            return head, fmt
+    return path, None
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"])
+async def resource(path: str, request: Request) -> Response:
+    state = app_state(request)
+    settings = state.settings
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    if len(raw) + len(request.scope.get("query_string", b"")) + 1 > settings.max_url_bytes:
+        return Response("request target too long\n", 414, media_type="text/plain; charset=utf-8")
+    accept = request.headers.get("accept")
+    resource_path, fixed = _split(path)
+    fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
+    iri = f"{settings.base_iri}id/{resource_path}"
+    if not _PATH.match(resource_path):
+        return _not_found(request, fmt or HTML, iri)
+    if fmt is None:
+        return Response(
+            f"no acceptable format for Accept: {accept}; offered: {offered_formats()}\n",
+            406,
+            {**_common_headers(), "Cache-Control": "no-store"},
+            media_type="text/plain; charset=utf-8",
+        )
+    language = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    root = root_path(request)
+    document_path = f"{root}/id/{resource_path}"
+    headers = _common_headers()
+    headers["Link"] = _link_header(document_path)
+    headers["Content-Location"] = f"{document_path}{fmt.suffix}"
+    headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    etag = state.tags.tag("ld", iri, fmt.name, language if fmt is HTML else "", root)
+    headers["ETag"] = etag.decode()
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    key = (iri, fmt.name, language, root)
+    body = state.documents.get(key)
+    if body is None:
+        try:
+            description = await describe_resource(state.runner, iri)
+        except ValueError:
+            return _not_found(request, fmt, iri)
+        except SparqlError as exc:
+            return Response(
+                f"{exc.message}\n",
+                exc.status,
+                {**_common_headers(), "Cache-Control": "no-store"},
+                media_type="text/plain; charset=utf-8",
+            )
+        if not description.exists:
+            return _not_found(request, fmt, iri)
+        if fmt is HTML:
+            context = PageContext(root, settings.base_iri, language, document_path)
+            canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
+            body = render_resource_page(description, context, canonical).encode()
+        else:
+            body = render_document(
+                description, fmt, f"{settings.base_iri}id/{resource_path}{fmt.suffix}"
+            )
+        if len(state.documents) >= _CACHE_LIMIT:
+            state.documents.clear()
+        state.documents[key] = body
+    if fmt is HTML:
+        headers["Content-Language"] = language
+        headers["Content-Security-Policy"] = _PAGE_CSP
+        headers["Referrer-Policy"] = "no-referrer"
+    return Response(body, 200, headers, media_type=fmt.content_type)
