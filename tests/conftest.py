@@ -20,6 +20,17 @@ from coopkg.dataset import DatasetInfo
 from coopkg.errors import EngineFailed
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 LEAK = "http://example.org/leak"
 
 
@@ -140,3 +151,27 @@ class NoEngine:
 
     async def close(self) -> None:
         pass
+
+
+@pytest.fixture(scope="session")
+def browser_context():
+    """Debian's Chromium driven by Playwright (skips, saying why, where it is absent)."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian chromium is not installed: run `make browser` (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()

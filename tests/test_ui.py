@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,17 +20,6 @@ from coopkg.web import create_app
 from coopkg.web.editor import EDITOR_PATHS
 from fastapi.testclient import TestClient
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SPARQL_JSON = "application/sparql-results+json"
 
 
@@ -144,29 +132,6 @@ def test_vendored_editor_is_documented() -> None:
 
 
 # -- In Chromium, against a live server -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser_context():
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Debian chromium is not installed: run `make browser` (apt-get install chromium)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(20_000)
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def select_result(base: str, query: str) -> list[dict]:

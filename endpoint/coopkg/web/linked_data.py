@@ -121,7 +121,8 @@ async def resource(path: str, request: Request) -> Response:
     resource_path, fixed = _split(path)
     fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
     iri = f"{settings.base_iri}id/{resource_path}"
-    if not _PATH.match(resource_path):
+    # The route's pattern stops before a trailing newline: check the whole decoded path too.
+    if not _PATH.fullmatch(resource_path) or not request.scope["path"].endswith(path):
         return _not_found(request, fmt or HTML, iri)
     if fmt is None:
         return Response(

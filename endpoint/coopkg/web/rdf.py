@@ -15,7 +15,8 @@ from .documents import DocumentFormat
 
 __all__ = ["document_quads", "render_document"]
 
-_PREFIXES = {**PREFIXES, "foaf": FOAF, "void": VOID}
+# Not `id:`: the local names of instances hold slashes, which Turtle would escape (`id:a\/b`).
+_PREFIXES = {**{k: v for k, v in PREFIXES.items() if k != "id"}, "foaf": FOAF, "void": VOID}
 
 
 def document_quads(
@@ -53,6 +54,8 @@ def render_document(
 ) -> bytes:
     assert fmt.rdf is not None, "HTML is rendered by coopkg.web.pages"
     quads = document_quads(description, document_iri, with_graphs=fmt.keeps_graphs)
+    # The default graph first, then one block per source, each in the order of the statements.
+    quads.sort(key=lambda q: "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name))
     if not fmt.keeps_graphs:
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
         return _serialise(triples, fmt)
