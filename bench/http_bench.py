@@ -63,9 +63,13 @@ FIXED = "__F__"  # replaced by one fixed cooperative (the cached rows)
 class Query:
     key: str
     title: str
-    kind: str  # "point", "engine" or "cached": which target applies
+    kind: str  # "point", "engine", "cached" or "deref": which target applies
     text: str  # without prefixes; may hold __S__, __N__ and __F__
     description: str
+    # A linked-data document instead of a SPARQL query: the URL path (with __S__, the subject's
+    # path below the base, or __F__) and the Accept header. Only coopkg serves these.
+    path: str = ""
+    accept: str = JSON_RESULTS
 
     def sparql(self, fixed: str = "") -> str:
         return PREFIXES + self.text.replace(FIXED, fixed)
@@ -80,6 +84,12 @@ GROUP_BY = f"""SELECT ?sector (COUNT(DISTINCT ?coop) AS ?coops) (SUM(?n) AS ?mem
        coop:measure <{SYN}measure/cooperative-members> ; schema:value ?n .
   ?coop org:classification ?sector .
 }} GROUP BY ?sector ORDER BY DESC(?members)"""
+
+DEREF_DESCRIPTION = (
+    "Dereferencing one cooperative's IRI: its {} document (its statements, the statements that "
+    "point to it, the labels of what it links to, and each statement's source), the subject "
+    "picked at random per request."
+)
 
 QUERIES = [
     Query(
@@ -151,6 +161,33 @@ QUERIES = [
         "cached",
         GROUP_BY,
         "The aggregation, repeated identically: a result cache may answer it.",
+    ),
+    Query(
+        "deref-ttl",
+        "dereference: Turtle",
+        "deref",
+        "",
+        DEREF_DESCRIPTION.format("Turtle"),
+        path="/id/__S__",
+        accept="text/turtle",
+    ),
+    Query(
+        "deref-html",
+        "dereference: HTML page",
+        "deref",
+        "",
+        DEREF_DESCRIPTION.format("HTML"),
+        path="/id/__S__",
+        accept="text/html",
+    ),
+    Query(
+        "cached-deref-ttl",
+        "cached repeat: dereference, Turtle",
+        "cached",
+        "",
+        "One cooperative's Turtle document, the same on every request.",
+        path="/id/__F__",
+        accept="text/turtle",
     ),
 ]
 QUERY_KEYS = [q.key for q in QUERIES]
@@ -315,6 +352,7 @@ class Server:
 
     # -- to override
     query_path = "/sparql"
+    dereferences = False  # serves linked-data documents at /id/...
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -437,7 +475,10 @@ class Server:
 
 class CoopkgServer(Server):
     """coopkg serve from this checkout, or (with `source`, a folder holding the `coopkg` package
-    of another revision) that revision's code in this environment, for before/after runs."""
+    of another revision) that revision's code in this environment, for before/after runs.
+    `env` adds environment variables (COOPKG_CACHE_ENTRIES=0: no result or document cache)."""
+
+    dereferences = True
 
     def __init__(
         self,
@@ -447,17 +488,20 @@ class CoopkgServer(Server):
         label: str = "coopkg serve",
         source: Path | None = None,
         revision: str = "",
+        env: dict[str, str] | None = None,
     ) -> None:
         super().__init__(name=name, label=label, graph=graph)
+        self.env = env or {}
         self.extra = extra
         self.source = source
         self.revision = revision
         self.mode = "pyoxigraph in memory" + (f" ({' '.join(extra)})" if extra else "")
 
     def environment(self) -> dict[str, str] | None:
-        if self.source is None:
+        if self.source is None and not self.env:
             return None
-        return {**os.environ, "PYTHONPATH": str(self.source)}
+        extra = {"PYTHONPATH": str(self.source)} if self.source is not None else {}
+        return {**os.environ, **extra, **self.env}
 
     def command(self) -> list[str]:
         if self.source is not None:
@@ -580,7 +624,7 @@ class RdflibEndpoint(Server):
         return [exe, "serve", "--host", HOST, "--port", str(self.port), str(self.graph)]
 
 
-SERVER_KEYS = ["coopkg", "coopkg-w2", "oxigraph", "oxigraph-ro", "rdflib"]
+SERVER_KEYS = ["coopkg", "coopkg-w2", "coopkg-nocache", "oxigraph", "oxigraph-ro", "rdflib"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,22 +666,31 @@ class Probe:
 def probe(
     client: httpx.Client, server: Server, query: Query, subject: str, timeout: float
 ) -> Probe:
-    text = query.probe_text(subject)
     result = Probe(server.name, query.key)
+    if query.path and not server.dereferences:
+        result.error = "no linked-data documents on this server"
+        return result
     started = time.perf_counter()
     try:
-        r = client.get(
-            server.endpoint,
-            params={"query": text},
-            headers={"Accept": JSON_RESULTS},
-            timeout=timeout,
-        )
+        if query.path:
+            url = server.base + query.path.replace("__S__", local_path(subject))
+            r = client.get(url.replace("__F__", local_path(subject)),
+                           headers={"Accept": query.accept}, timeout=timeout)  # fmt: skip
+        else:
+            r = client.get(
+                server.endpoint,
+                params={"query": query.probe_text(subject)},
+                headers={"Accept": JSON_RESULTS},
+                timeout=timeout,
+            )
         result.seconds = time.perf_counter() - started
         result.status = r.status_code
-        if r.status_code == 200:
-            result.rows = len(r.json()["results"]["bindings"])
-        else:
+        if r.status_code != 200:
             result.error = r.text[:300]
+        elif query.path:
+            result.rows = r.text.count("\n")  # lines of the document
+        else:
+            result.rows = len(r.json()["results"]["bindings"])
     except httpx.TimeoutException:
         result.seconds = time.perf_counter() - started
         result.error = f"timeout after {timeout:g} s"
@@ -646,13 +699,22 @@ def probe(
     return result
 
 
+def local_path(iri: str) -> str:
+    """A synthetic IRI's path below `/id/` (where coopkg serves its document)."""
+    return iri.split("/id/", 1)[1]
+
+
 def write_plan(path: Path, server: Server, query: Query, subjects: list[str]) -> None:
-    text = query.sparql(subjects[len(subjects) // 2])
-    values = subjects
-    template = server.query_path + "?query=" + quote(text, safe="")
-    if "__S__" not in text:
-        values = ["-"]
-    lines = [template, JSON_RESULTS, *(quote(v, safe="") for v in values)]
+    fixed = subjects[len(subjects) // 2]
+    if query.path:
+        template = query.path.replace("__F__", local_path(fixed))
+        values = [local_path(s) for s in subjects] if "__S__" in template else ["-"]
+        lines = [template, query.accept, *(quote(v, safe="/") for v in values)]
+    else:
+        text = query.sparql(fixed)
+        values = subjects if "__S__" in text else ["-"]
+        template = server.query_path + "?query=" + quote(text, safe="")
+        lines = [template, JSON_RESULTS, *(quote(v, safe="") for v in values)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -883,6 +945,7 @@ TARGETS = {
     "point": ("oxigraph", 0.5),
     "engine": ("oxigraph", 0.9),
     "cached": ("oxigraph", 1.0),
+    "deref": ("oxigraph", 0.6),  # oxigraph serves no documents: no ratio, only the figures
 }
 
 
@@ -1159,6 +1222,13 @@ def main(argv: list[str] | None = None) -> int:
             ["--workers", "2", *shlex.split(args.coopkg_args)],
             name="coopkg-w2",
             label="coopkg serve --workers 2",
+        ),
+        "coopkg-nocache": lambda: CoopkgServer(
+            graph,
+            shlex.split(args.coopkg_args),
+            name="coopkg-nocache",
+            label="coopkg serve, no cache",
+            env={"COOPKG_CACHE_ENTRIES": "0"},
         ),
         "oxigraph": lambda: OxigraphMemory(graph),
         "oxigraph-ro": lambda: OxigraphDisk(graph),

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="bytes in a POST body (413)")
     max_url_bytes: int = Field(8 * 1024, ge=256, description="bytes in a request target (414)")
 
-    # Result cache for repeated identical queries (the graph is read-only).
+    # Result cache for repeated identical queries, and for rendered linked-data documents (the
+    # graph is read-only); 0 entries turns both off.
     cache_entries: int = Field(1024, ge=0)
     cache_max_bytes: int = Field(256 * 1024 * 1024, ge=0)

@@ -168,9 +168,10 @@ async def resource(path: str, request: Request) -> Response:
             body = render_document(
                 description, fmt, f"{settings.base_iri}id/{resource_path}{fmt.suffix}"
             )
-        if len(state.documents) >= _CACHE_LIMIT:
-            state.documents.clear()
-        state.documents[key] = body
+        if settings.cache_entries > 0:  # the result cache's switch covers documents too
+            if len(state.documents) >= min(_CACHE_LIMIT, settings.cache_entries):
+                state.documents.clear()
+            state.documents[key] = body
     if fmt is HTML:
         headers["Content-Language"] = language
         headers["Content-Security-Policy"] = _PAGE_CSP
