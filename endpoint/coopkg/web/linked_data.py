@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from .. import __version__
 from ..errors import SparqlError
-from ..query.resource import describe_resource
+from ..query.resource import ResourceDescription, describe_resource
 from ..vocab import DATASET_IRI, LICENSE_IRI, VOID
 from .documents import (
     DOCUMENT_FORMATS,
@@ -35,7 +35,7 @@ from .documents import (
 from .http import MAX_AGE, etag_matches
 from .pages import PageContext, render_resource_page, templates
 from .rdf import render_document
-from .state import app_state
+from .state import AppState, app_state
 from .static import root_path
 
 __all__ = ["router"]
@@ -116,7 +116,7 @@ async def resource(path: str, request: Request) -> Response:
     settings = state.settings
     raw = request.scope.get("raw_path") or request.url.path.encode()
     if len(raw) + len(request.scope.get("query_string", b"")) + 1 > settings.max_url_bytes:
-        return Response("request target too long\n", 414, media_type="text/plain; charset=utf-8")
+        return _text("request target too long\n", 414)
     accept = request.headers.get("accept")
     resource_path, fixed = _split(path)
     fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
@@ -125,11 +125,8 @@ async def resource(path: str, request: Request) -> Response:
     if not _PATH.fullmatch(resource_path) or not request.scope["path"].endswith(path):
         return _not_found(request, fmt or HTML, iri)
     if fmt is None:
-        return Response(
-            f"no acceptable format for Accept: {accept}; offered: {offered_formats()}\n",
-            406,
-            {**_common_headers(), "Cache-Control": "no-store"},
-            media_type="text/plain; charset=utf-8",
+        return _text(
+            f"no acceptable format for Accept: {accept}; offered: {offered_formats()}\n", 406
         )
     language = choose_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
@@ -152,28 +149,37 @@ async def resource(path: str, request: Request) -> Response:
         except ValueError:
             return _not_found(request, fmt, iri)
         except SparqlError as exc:
-            return Response(
-                f"{exc.message}\n",
-                exc.status,
-                {**_common_headers(), "Cache-Control": "no-store"},
-                media_type="text/plain; charset=utf-8",
-            )
+            return _text(f"{exc.message}\n", exc.status)
         if not description.exists:
             return _not_found(request, fmt, iri)
-        if fmt is HTML:
-            context = PageContext(root, settings.base_iri, language, document_path)
-            canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
-            body = render_resource_page(description, context, canonical).encode()
-        else:
-            body = render_document(
-                description, fmt, f"{settings.base_iri}id/{resource_path}{fmt.suffix}"
-            )
-        if settings.cache_entries > 0:  # the result cache's switch covers documents too
-            if len(state.documents) >= min(_CACHE_LIMIT, settings.cache_entries):
-                state.documents.clear()
-            state.documents[key] = body
+        canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
+        context = PageContext(root, settings.base_iri, language, document_path)
+        body = _render(description, fmt, context, canonical)
+        _keep(state, key, body)
     if fmt is HTML:
         headers["Content-Language"] = language
         headers["Content-Security-Policy"] = _PAGE_CSP
         headers["Referrer-Policy"] = "no-referrer"
     return Response(body, 200, headers, media_type=fmt.content_type)
+
+
+def _text(message: str, status: int) -> Response:
+    headers = {**_common_headers(), "Cache-Control": "no-store"}
+    return Response(message, status, headers, media_type="text/plain; charset=utf-8")
+
+
+def _render(
+    description: ResourceDescription, fmt: DocumentFormat, context: PageContext, canonical: str
+) -> bytes:
+    if fmt is HTML:
+        return render_resource_page(description, context, canonical).encode()
+    return render_document(description, fmt, f"{description.iri}{fmt.suffix}")
+
+
+def _keep(state: AppState, key: tuple[str, str, str, str], body: bytes) -> None:
+    """Keep a rendered document; the result cache's switch (`cache_entries`) covers these too."""
+    limit = min(_CACHE_LIMIT, state.settings.cache_entries)
+    if limit > 0:
+        if len(state.documents) >= limit:
+            state.documents.clear()
+        state.documents[key] = body
