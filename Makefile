@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint check bench browser clean
+.PHONY: install serve test validate lint check bench browser notebooks clean
 
 install: $(STAMP)
 
@@ -25,8 +25,8 @@ validate: install
 
 # Static checks: lint, formatting, types, and the layering contract (pyproject.toml).
 lint: install
-	$(BIN)/ruff check endpoint tests bench
-	$(BIN)/ruff format --check endpoint tests bench
+	$(BIN)/ruff check endpoint tests bench notebooks
+	$(BIN)/ruff format --check endpoint tests bench notebooks
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
@@ -37,6 +37,12 @@ test: install lint
 # Debian's Chromium for the query-UI test (the test skips, saying why, when it is absent).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The research notebooks in JupyterLab. Each starts its own local endpoint, or uses
+# COOPKG_ENDPOINT where it is set (`COOPKG_ENDPOINT=https://…/sparql make notebooks`).
+notebooks: install
+	$(BIN)/pip install --quiet -e '.[test,notebooks]'
+	$(BIN)/jupyter lab notebooks/
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
