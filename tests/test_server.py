@@ -59,3 +59,20 @@ def _is_serve(pid: int, port: str) -> bool:
 def _parent(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as fh:
         return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_union_default_graph_for_given_quads(tmp_path) -> None:
+    """Given TriG keeps its named graphs; with --union-default-graph they are also in the
+    default graph, as the shipped data/ is loaded."""
+    path = tmp_path / "sourced.trig"
+    path.write_text(
+        "<http://example.org/g> { <http://example.org/s> <http://example.org/p> 1 . }\n"
+    )
+    ask = "ASK { <http://example.org/s> <http://example.org/p> 1 }"
+    in_graph = "ASK { GRAPH <http://example.org/g> { <http://example.org/s> ?p ?o } }"
+    expected = {(): False, ("--union-default-graph",): True}
+    for flags, in_default in expected.items():
+        with running_server(str(path), *flags) as base:
+            for query, answer in ((ask, in_default), (in_graph, True)):
+                response = httpx.get(f"{base}/sparql", params={"query": query, "format": "json"})
+                assert response.json()["boolean"] is answer, (flags, query)

@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="HTTP processes sharing the port (default 1)"
     )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
+    serve.add_argument(
+        "--union-default-graph",
+        action="store_true",
+        default=None,
+        help="also copy the named graphs of given TriG/N-Quads files into the default graph, "
+        "as the shipped data/ is loaded",
+    )
 
     queries = commands.add_parser(
         "queries",
@@ -82,6 +89,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "query_workers": args.query_workers,
         "max_result_rows": args.max_rows,
         "http_workers": args.workers,
+        "union_default_graph": args.union_default_graph,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 

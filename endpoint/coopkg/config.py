@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # What to serve. Empty: the checkout's (or package's) ontology/ and data/, shapes in a named
     # graph.
     graph_paths: tuple[Path, ...] = ()
+    # With given paths: copy the quads of TriG and N-Quads files into the default graph too, as
+    # the shipped data/ is loaded (the default graph is then the union of the source graphs).
+    union_default_graph: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     # Public base of the graph's IRIs: relative IRIs in a query resolve against it.

@@ -73,11 +73,13 @@ def default_sources(root: Path | None = None) -> list[GraphSource]:
     ]
 
 
-def dataset_sources(paths: tuple[Path, ...] | list[Path] = ()) -> list[GraphSource]:
+def dataset_sources(
+    paths: tuple[Path, ...] | list[Path] = (), union: bool = False
+) -> list[GraphSource]:
     """Paths given replace the shipped dataset; each goes to the default graph (quad formats keep
-    their named graphs)."""
+    their named graphs, and with `union` are copied into the default graph too)."""
     if paths:
-        return [GraphSource(Path(p)) for p in paths]
+        return [GraphSource(Path(p), union=union) for p in paths]
     return default_sources()
 
 

@@ -30,7 +30,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sources = dataset_sources(settings.graph_paths)
+        sources = dataset_sources(settings.graph_paths, settings.union_default_graph)
         if engine is None:
             runner = QueryRunner(WorkerPool(sources, settings), settings, lane_sources=sources)
         else:
