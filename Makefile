@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint check bench browser notebooks clean
+.PHONY: install serve test validate lint check bench browser apache notebooks clean
 
 install: $(STAMP)
 
@@ -43,6 +43,11 @@ browser:
 notebooks: install
 	$(BIN)/pip install --quiet -e '.[test,notebooks]'
 	$(BIN)/jupyter lab notebooks/
+
+# Debian's Apache with mod_rewrite, to run deploy/w3id/.htaccess in tests/test_w3id.py (it skips,
+# saying why, when apache2 is absent, unless COOPKG_REQUIRE_APACHE=1).
+apache:
+	@command -v apache2 >/dev/null || [ -x /usr/sbin/apache2 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 >/dev/null)
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'

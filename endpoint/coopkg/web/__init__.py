@@ -1,6 +1,7 @@
 """The web application: `create_app(settings)` composes the routes around one `AppState` made in
 the lifespan (coopkg.web.state). Routes by concern: the SPARQL protocol (sparql), the service
-description (description), the query editor (editor), static files (static); the HTTP rules they
+description (description), the query editor (editor), static files (static), the graph's
+resources (linked_data), the ontology and shapes documents (vocabularies); the HTTP rules they
 share are in coopkg.web.http."""
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from ..dataset import dataset_sources
 from ..query import Engine
 from ..query.pool import WorkerPool
 from ..query.runner import QueryRunner
-from . import editor, linked_data, static
+from . import editor, linked_data, static, vocabularies
 from .http import EntityTags, internal_error
 from .sparql import SparqlFastPath
 from .state import AppState, load_examples
+from .vocab_documents import load_vocabularies
 
 __all__ = ["create_app"]
 
@@ -44,6 +46,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             tags=EntityTags(dataset.etag, settings.max_result_rows, settings.max_result_bytes),
             examples=examples,
             examples_problem=problem,
+            vocabularies=load_vocabularies(),
         )
         try:
             yield
@@ -65,4 +68,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(static.router)
     app.include_router(linked_data.router)
+    app.include_router(vocabularies.router)
     return app

@@ -14,6 +14,7 @@ from ..config import Settings
 from ..dataset import DatasetInfo
 from ..query.runner import QueryRunner
 from .http import EntityTags
+from .vocab_documents import Vocabularies
 
 __all__ = ["AppState", "app_state", "load_examples"]
 
@@ -35,6 +36,8 @@ class AppState:
     documents: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
     # Triples per graph (None: the default graph), counted once, on the first description.
     graph_sizes: dict[str | None, int] | None = None
+    # The ontology's and the shapes' documents (coopkg.web.vocabularies), read at start-up.
+    vocabularies: Vocabularies | None = None
 
 
 def load_examples() -> tuple[tuple[ExampleQuery, ...], str | None]:
