@@ -16,11 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+from starlette.responses import Response
 
 from ..formats import parse_accept
+from ..vocab import DATASET_IRI, LICENSE_IRI, VOID
 
 __all__ = [
     "DOCUMENT_FORMATS",
+    "PAGE_CSP",
+    "document_headers",
+    "plain_text",
     "LANGUAGES",
     "DocumentFormat",
     "choose_document_format",
@@ -148,3 +153,49 @@ def choose_language(lang_param: str | None, accept_language: str | None) -> str:
         if primary in LANGUAGES and q > 0 and q - position * 1e-6 > best_q:
             best, best_q = primary, q - position * 1e-6
     return best
+
+
+# Pages run only the site's own script and style; the embedded JSON-LD is data, not script.
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+_EXPOSE = "ETag, Link, Content-Location, Content-Language"
+
+
+def document_headers(document_base: str | None = None, in_dataset: bool = True) -> dict[str, str]:
+    """The headers every answer about a published resource carries; with `document_base` (the
+    path of its documents without a suffix), `Link` names each format, the licence and (with
+    `in_dataset`) the dataset."""
+    headers = {
+        "Vary": "Accept, Accept-Language",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": _EXPOSE,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if document_base is not None:
+        links = [
+            f'<{document_base}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
+            for f in DOCUMENT_FORMATS
+        ]
+        links.append(f'<{LICENSE_IRI}>; rel="license"')
+        if in_dataset:
+            links.append(f'<{DATASET_IRI}>; rel="{VOID}inDataset"')
+        headers["Link"] = ", ".join(links)
+    return headers
+
+
+def plain_text(status: int, message: str) -> Response:
+    """A refusal or a 404 for machines: plain text, never cached."""
+    headers = {**document_headers(), "Cache-Control": "no-store"}
+    return Response(
+        message.rstrip("\n") + "\n", status, headers, media_type="text/plain; charset=utf-8"
+    )

@@ -22,15 +22,16 @@ from starlette.responses import Response
 from .. import __version__
 from ..errors import SparqlError
 from ..query.resource import ResourceDescription, describe_resource
-from ..vocab import DATASET_IRI, LICENSE_IRI, VOID
 from .documents import (
-    DOCUMENT_FORMATS,
     HTML,
+    PAGE_CSP,
     DocumentFormat,
     choose_document_format,
     choose_language,
+    document_headers,
     format_by_suffix,
     offered_formats,
+    plain_text,
 )
 from .http import MAX_AGE, etag_matches
 from .pages import PageContext, render_resource_page, templates
@@ -48,56 +49,19 @@ _PATH = re.compile(
     r"^[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*(?:/[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)*$"
 )
 _CACHE_LIMIT = 4096  # rendered documents kept per application
-_EXPOSE = "ETag, Link, Content-Location, Content-Language"
-_PAGE_CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-
-
-def _common_headers() -> dict[str, str]:
-    return {
-        "Vary": "Accept, Accept-Language",
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": _EXPOSE,
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
-def _link_header(document_base: str) -> str:
-    links = [
-        f'<{document_base}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
-        for f in DOCUMENT_FORMATS
-    ]
-    links.append(f'<{LICENSE_IRI}>; rel="license"')
-    links.append(f'<{DATASET_IRI}>; rel="{VOID}inDataset"')
-    return ", ".join(links)
 
 
 def _not_found(request: Request, fmt: DocumentFormat | None, iri: str) -> Response:
-    headers = {**_common_headers(), "Cache-Control": "no-store"}
+    headers = {**document_headers(), "Cache-Control": "no-store"}
     if fmt is HTML:
         html = (
             templates()
             .get_template("not_found.html")
             .render(iri=iri, root=root_path(request), lang="en", version=__version__)
         )
-        headers["Content-Security-Policy"] = _PAGE_CSP
+        headers["Content-Security-Policy"] = PAGE_CSP
         return Response(html, 404, headers, media_type="text/html; charset=utf-8")
-    return Response(
-        f"not found: the graph does not describe {iri}\n",
-        404,
-        headers,
-        media_type="text/plain; charset=utf-8",
-    )
+    return plain_text(404, f"not found: the graph does not describe {iri}")
 
 
 def _split(path: str) -> tuple[str, DocumentFormat | None]:
@@ -116,7 +80,7 @@ async def resource(path: str, request: Request) -> Response:
     settings = state.settings
     raw = request.scope.get("raw_path") or request.url.path.encode()
     if len(raw) + len(request.scope.get("query_string", b"")) + 1 > settings.max_url_bytes:
-        return _text("request target too long\n", 414)
+        return plain_text(414, "request target too long\n")
     accept = request.headers.get("accept")
     resource_path, fixed = _split(path)
     fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
@@ -125,16 +89,14 @@ async def resource(path: str, request: Request) -> Response:
     if not _PATH.fullmatch(resource_path) or not request.scope["path"].endswith(path):
         return _not_found(request, fmt or HTML, iri)
     if fmt is None:
-        return _text(
-            f"no acceptable format for Accept: {accept}; offered: {offered_formats()}\n", 406
-        )
+        offered = offered_formats()
+        return plain_text(406, f"no acceptable format for Accept: {accept}; offered: {offered}")
     language = choose_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     root = root_path(request)
     document_path = f"{root}/id/{resource_path}"
-    headers = _common_headers()
-    headers["Link"] = _link_header(document_path)
+    headers = document_headers(document_path)
     headers["Content-Location"] = f"{document_path}{fmt.suffix}"
     headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     etag = state.tags.tag("ld", iri, fmt.name, language if fmt is HTML else "", root)
@@ -149,7 +111,7 @@ async def resource(path: str, request: Request) -> Response:
         except ValueError:
             return _not_found(request, fmt, iri)
         except SparqlError as exc:
-            return _text(f"{exc.message}\n", exc.status)
+            return plain_text(exc.status, f"{exc.message}\n")
         if not description.exists:
             return _not_found(request, fmt, iri)
         canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
@@ -158,14 +120,9 @@ async def resource(path: str, request: Request) -> Response:
         _keep(state, key, body)
     if fmt is HTML:
         headers["Content-Language"] = language
-        headers["Content-Security-Policy"] = _PAGE_CSP
+        headers["Content-Security-Policy"] = PAGE_CSP
         headers["Referrer-Policy"] = "no-referrer"
     return Response(body, 200, headers, media_type=fmt.content_type)
-
-
-def _text(message: str, status: int) -> Response:
-    headers = {**_common_headers(), "Cache-Control": "no-store"}
-    return Response(message, status, headers, media_type="text/plain; charset=utf-8")
 
 
 def _render(

@@ -21,16 +21,19 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..vocab import LICENSE_IRI, ONTOLOGY_NS
+from ..vocab import ONTOLOGY_NS
 from .documents import (
     DOCUMENT_FORMATS,
     HTML,
     LANGUAGES,
+    PAGE_CSP,
     DocumentFormat,
     choose_document_format,
     choose_language,
+    document_headers,
     format_by_suffix,
     offered_formats,
+    plain_text,
 )
 from .http import MAX_AGE, etag_matches
 from .pages import templates
@@ -43,45 +46,12 @@ __all__ = ["router"]
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-_EXPOSE = "ETag, Link, Content-Location, Content-Language"
-_PAGE_CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 _LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 _NAV_UI = {
     "en": {"shapes": "Shapes", "languages": "Language", "formats": "Formats"},
     "fr": {"shapes": "Formes", "languages": "Langue", "formats": "Formats"},
     "es": {"shapes": "Formas", "languages": "Idioma", "formats": "Formatos"},
 }
-
-
-def _headers(document_base: str) -> dict[str, str]:
-    links = [
-        f'<{document_base}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
-        for f in DOCUMENT_FORMATS
-    ]
-    links.append(f'<{LICENSE_IRI}>; rel="license"')
-    return {
-        "Vary": "Accept, Accept-Language",
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": _EXPOSE,
-        "X-Content-Type-Options": "nosniff",
-        "Link": ", ".join(links),
-    }
-
-
-def _plain(status: int, text: str) -> Response:
-    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store", "Vary": "Accept"}
-    return Response(text + "\n", status, headers, media_type="text/plain; charset=utf-8")
 
 
 def _split(rest: str) -> tuple[str, DocumentFormat | None] | None:
@@ -113,7 +83,7 @@ def _page(
     if v.name == "shapes":
         from .shapes_html import render_shapes_page
 
-        return render_shapes_page(v.files, root).encode(), _PAGE_CSP
+        return render_shapes_page(v.files, root).encode(), PAGE_CSP
     page = vocabularies.pages.get(language)
     if page is None:
         with _root_logger_kept():
@@ -164,7 +134,7 @@ async def _answer(
     fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
     if fmt is None:
         offered = offered_formats()
-        return _plain(406, f"no acceptable format for Accept: {accept}; offered: {offered}")
+        return plain_text(406, f"no acceptable format for Accept: {accept}; offered: {offered}")
     language = "en"
     if v.name == "ontology":
         language = choose_language(
@@ -172,7 +142,7 @@ async def _answer(
         )
     root = root_path(request)
     document_path = f"{root}/{path}"
-    headers = _headers(document_path)
+    headers = document_headers(document_path, in_dataset=False)
     headers["Content-Location"] = f"{document_path}{fmt.suffix}"
     headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     etag = state.tags.tag("vocabulary", v.digest, path, fmt.name, language, root)
@@ -193,11 +163,11 @@ async def ontology(rest: str, request: Request) -> Response:
     vocabularies = app_state(request).vocabularies
     split = _split(rest)
     if vocabularies is None or split is None:
-        return _plain(404, "not found")
+        return plain_text(404, "not found")
     version, fixed = split
     v = vocabularies.ontology
     if version and version != f"/{v.version}":
-        return _plain(404, f"not found: the ontology has no version {version[1:]!r}")
+        return plain_text(404, f"not found: the ontology has no version {version[1:]!r}")
     return await _answer(request, v, f"ontology{version}", fixed)
 
 
@@ -206,5 +176,5 @@ async def shapes(rest: str, request: Request) -> Response:
     vocabularies = app_state(request).vocabularies
     split = _split(rest)
     if vocabularies is None or split is None or split[0]:
-        return _plain(404, "not found")
+        return plain_text(404, "not found")
     return await _answer(request, vocabularies.shapes, "shapes", split[1])
