@@ -194,29 +194,20 @@ def test_shapes_page_lists_every_shape(server: str) -> None:
 # -- In a browser: a hash IRI lands on its section -----------------------------------------------
 
 
-def test_hash_iri_lands_on_its_section(server: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian's chromium package)")
-    from playwright.sync_api import sync_playwright
-    from test_ui import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{server}/ontology#Partnership")
-            assert page.evaluate("document.getElementById('Partnership') !== null")
-            assert page.evaluate("document.querySelector(':target')?.id") == "Partnership"
-            top = page.evaluate(
-                "document.getElementById('Partnership').getBoundingClientRect().top"
-            )
-            assert abs(top) < 5, f"the section is {top}px from the top of the window"
-            assert errors == [], errors  # nothing the CSP refused
-            page.goto(f"{server}/shapes#SiteShape-containedInPlace")
-            assert page.evaluate("document.querySelector(':target')?.id") == (
-                "SiteShape-containedInPlace"
-            )
-        finally:
-            browser.close()
+def test_hash_iri_lands_on_its_section(server: str, browser_context) -> None:
+    page = browser_context.new_page()
+    try:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{server}/ontology#Partnership")
+        assert page.evaluate("document.getElementById('Partnership') !== null")
+        assert page.evaluate("document.querySelector(':target')?.id") == "Partnership"
+        top = page.evaluate("document.getElementById('Partnership').getBoundingClientRect().top")
+        assert abs(top) < 5, f"the section is {top}px from the top of the window"
+        assert errors == [], errors  # nothing the CSP refused
+        page.goto(f"{server}/shapes#SiteShape-containedInPlace")
+        assert page.evaluate("document.querySelector(':target')?.id") == (
+            "SiteShape-containedInPlace"
+        )
+    finally:
+        page.close()
