@@ -1,7 +1,9 @@
 """The web application: `create_app(settings)` composes the routes around one `AppState` made in
 the lifespan (coopkg.web.state). Routes by concern: the SPARQL protocol (sparql), the service
-description (description), the query editor (editor), static files (static); the HTTP rules they
-share are in coopkg.web.http."""
+description (description), the query editor (editor), static files (static), the linked-data
+documents (linked_data), the home page (home), browsing and the A–Z index (browse), search
+(search), the dumps (dumps), the VoID description and what crawlers read (discovery); the HTTP
+rules they share are in coopkg.web.http."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ..dataset import dataset_sources
 from ..query import Engine
 from ..query.pool import WorkerPool
 from ..query.runner import QueryRunner
-from . import editor, linked_data, static
+from . import browse, discovery, dumps, editor, home, linked_data, search, site, static
 from .http import EntityTags, internal_error
 from .sparql import SparqlFastPath
 from .state import AppState, load_examples
@@ -45,6 +47,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             examples=examples,
             examples_problem=problem,
         )
+        await site.prepare(app.state.coopkg)  # the label index and the figures, once
         try:
             yield
         finally:
@@ -65,4 +68,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(static.router)
     app.include_router(linked_data.router)
+    for router in (home.router, browse.router, search.router, dumps.router, discovery.router):
+        app.include_router(router)
     return app
