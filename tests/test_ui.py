@@ -48,7 +48,7 @@ def test_the_sparql_route_gives_browsers_the_page(client: TestClient, method: st
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["vary"] == "Accept"
     if method == "GET":
-        assert page_config(response.text) == page_config(client.get("/").text)
+        assert page_config(response.text) == page_config(client.get("/query").text)
 
 
 @pytest.mark.parametrize("path", EDITOR_PATHS)
@@ -67,7 +67,7 @@ def test_page_is_served(client: TestClient, path: str) -> None:
 
 
 def test_page_settings(client: TestClient) -> None:
-    config = page_config(client.get("/").text)
+    config = page_config(client.get("/query").text)
     assert config["endpoint"] == "/sparql"  # relative: the browser resolves it against the page
     for prefix in ("coop", "org", "skos", "dcterms", "rdfs", "rdf", "xsd", "schema", "prov", "owl"):
         assert prefix in config["prefixes"]
@@ -84,7 +84,7 @@ def test_page_honours_the_root_path() -> None:
 
 
 def test_static_files_are_content_addressed_and_cached(client: TestClient) -> None:
-    html = client.get("/").text
+    html = client.get("/query").text
     urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
     assert {u.split("?")[0] for u in urls} >= {
         "/static/yasgui/yasgui.min.js",
@@ -176,8 +176,12 @@ def test_editor_in_chromium(server: str, browser_context, tmp_path: Path) -> Non
         ),
     )
     try:
-        # A browser asking /sparql for HTML without a query gets the editor.
+        # A browser asking /sparql for HTML without a query gets the editor too; the editor's
+        # own address is /query (the home page is `/`).
         response = page.goto(f"{server}/sparql")
+        assert response is not None and response.status == 200
+        assert page.title() == "SPARQL query editor · coops4dev knowledge graph"
+        response = page.goto(f"{server}/query")
         assert response is not None and response.status == 200
         assert page.title() == "SPARQL query editor · coops4dev knowledge graph"
         page.locator(".yasgui .tabsList").wait_for()

@@ -59,7 +59,11 @@ def _run_child(settings: Settings, sock: socket.socket) -> None:
 
 def serve(settings: Settings) -> int:
     url = f"http://{settings.host}:{settings.port}"
-    print(f"coopkg: SPARQL endpoint {url}/sparql  query editor {url}/", file=sys.stderr, flush=True)
+    print(
+        f"coopkg: {url}/  SPARQL endpoint {url}/sparql  query editor {url}/query",
+        file=sys.stderr,
+        flush=True,
+    )
     if settings.http_workers == 1:
         uvicorn.Server(_config(settings)).run()
         return 0

@@ -1,8 +1,9 @@
 """The web application: `create_app(settings)` composes the routes around one `AppState` made in
 the lifespan (coopkg.web.state). Routes by concern: the SPARQL protocol (sparql), the service
-description (description), the query editor (editor), static files (static), the graph's
-resources (linked_data), the ontology and shapes documents (vocabularies); the HTTP rules they
-share are in coopkg.web.http."""
+description (description), the query editor (editor), static files (static), the linked-data
+documents (linked_data), the home page (home), browsing and the A–Z index (browse), search
+(search), the dumps (dumps), the VoID description and what crawlers read (discovery), the
+ontology and shapes documents (vocabularies); the HTTP rules they share are in coopkg.web.http."""
 
 from __future__ import annotations
 
@@ -17,7 +18,18 @@ from ..dataset import dataset_sources
 from ..query import Engine
 from ..query.pool import WorkerPool
 from ..query.runner import QueryRunner
-from . import editor, linked_data, static, vocabularies
+from . import (
+    browse,
+    discovery,
+    dumps,
+    editor,
+    home,
+    linked_data,
+    search,
+    site,
+    static,
+    vocabularies,
+)
 from .http import EntityTags, internal_error
 from .sparql import SparqlFastPath
 from .state import AppState, load_examples
@@ -48,6 +60,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             examples_problem=problem,
             vocabularies=load_vocabularies(),
         )
+        await site.prepare(app.state.coopkg)  # the label index and the figures, once
         try:
             yield
         finally:
@@ -68,5 +81,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(static.router)
     app.include_router(linked_data.router)
-    app.include_router(vocabularies.router)
+    for router in (
+        home.router,
+        browse.router,
+        search.router,
+        dumps.router,
+        discovery.router,
+        vocabularies.router,
+    ):
+        app.include_router(router)
     return app

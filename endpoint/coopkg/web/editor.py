@@ -1,7 +1,7 @@
 """The browser query editor: YASGUI, vendored under `static/yasgui/`, served by this package with no
 request to any other host.
 
-Where the page is served: `GET /` and `GET /query` always, and `GET /sparql` without a query when
+Where the page is served: `GET /query` always, and `GET /sparql` without a query when
 the Accept header prefers HTML (coopkg.web.sparql calls `editor_page`).
 
 The page points YASGUI at the same server's `/sparql` by a path relative to the application's root
@@ -30,7 +30,7 @@ __all__ = ["EDITOR_PATHS", "default_query", "editor_page", "router"]
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-EDITOR_PATHS = ("/", "/query")
+EDITOR_PATHS = ("/query",)
 """Where the editor page is served besides `/sparql` (which serves it to browsers)."""
 
 # The page runs only this package's script and talks only to this origin. YASGUI and its table

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from .. import __version__
 from ..errors import SparqlError
-from ..query.resource import ResourceDescription, describe_resource
+from ..query.resource import ResourceDescription
 from .documents import (
     HTML,
     PAGE_CSP,
@@ -38,6 +38,7 @@ from .pages import PageContext, render_resource_page, templates
 from .rdf import render_document
 from .state import AppState, app_state
 from .static import root_path
+from .void import describe
 
 __all__ = ["router"]
 
@@ -107,7 +108,7 @@ async def resource(path: str, request: Request) -> Response:
     body = state.documents.get(key)
     if body is None:
         try:
-            description = await describe_resource(state.runner, iri)
+            description = await describe(state, iri)  # the dataset's with computed VoID/DCAT
         except ValueError:
             return _not_found(request, fmt, iri)
         except SparqlError as exc:

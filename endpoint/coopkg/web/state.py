@@ -4,6 +4,7 @@ service descriptions already written. Every route reads it from there; nothing i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -12,7 +13,11 @@ from starlette.requests import Request
 from ..catalogue import CatalogueError, ExampleQuery, load_catalogue
 from ..config import Settings
 from ..dataset import DatasetInfo
+from ..query.dump import DatasetDump
+from ..query.index import ResourceIndex
 from ..query.runner import QueryRunner
+from ..query.statistics import DatasetStatistics
+from .conformance import Conformance
 from .http import EntityTags
 from .vocab_documents import Vocabularies
 
@@ -38,6 +43,16 @@ class AppState:
     graph_sizes: dict[str | None, int] | None = None
     # The ontology's and the shapes' documents (coopkg.web.vocabularies), read at start-up.
     vocabularies: Vocabularies | None = None
+    # Read in the lifespan (coopkg.web.site.prepare): every label and type, and the figures.
+    index: ResourceIndex = field(default_factory=ResourceIndex)
+    statistics: DatasetStatistics | None = None
+    # Made once, by the first request that needs them (coopkg.web.dumps, coopkg.web.void).
+    dump: DatasetDump | None = None
+    conformance: Conformance | None = None
+    conformance_checked: bool = False
+    building: asyncio.Lock = field(default_factory=asyncio.Lock)  # one build at a time
+    # Pages of the site (home, browse, A–Z, search, sitemap) by what identifies them. Bounded.
+    pages: dict[tuple[str, ...], bytes] = field(default_factory=dict)
 
 
 def load_examples() -> tuple[tuple[ExampleQuery, ...], str | None]:
