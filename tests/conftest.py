@@ -153,7 +153,7 @@ class NoEngine:
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop while it runs
 def browser_context():
     """Debian's Chromium driven by Playwright (skips, saying why, where it is absent)."""
     if not CHROMIUM.exists():

@@ -49,6 +49,7 @@ router = APIRouter(include_in_schema=False)
 _PATH = re.compile(
     r"^[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*(?:/[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)*$"
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CACHE_LIMIT = 4096  # rendered documents kept per application
 
 
@@ -86,8 +87,8 @@ async def resource(path: str, request: Request) -> Response:
     resource_path, fixed = _split(path)
     fmt = fixed or choose_document_format(accept, request.query_params.get("format"))
     iri = f"{settings.base_iri}id/{resource_path}"
-    # The route's pattern stops before a trailing newline: check the whole decoded path too.
-    if not _PATH.fullmatch(resource_path) or not request.scope["path"].endswith(path):
+    # The route's pattern stops before a trailing newline: the decoded path is checked too.
+    if not _PATH.fullmatch(resource_path) or _CONTROL.search(request.scope["path"]):
         return _not_found(request, fmt or HTML, iri)
     if fmt is None:
         offered = offered_formats()
