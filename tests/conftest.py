@@ -18,6 +18,7 @@ import httpx
 import pytest
 from coopkg.dataset import DatasetInfo
 from coopkg.errors import EngineFailed
+from rdflib import Dataset, URIRef
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -175,3 +176,15 @@ def browser_context():
             yield context
         finally:
             context.close()
+
+
+def data_subjects() -> dict[URIRef, set]:
+    """Every IRI under the base that data/ says something about, with those statements."""
+    dataset = Dataset()
+    for path in sorted((ROOT / "data").glob("*.trig")):
+        dataset.parse(path, format="trig")
+    statements: dict[URIRef, set] = {}
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        if isinstance(s, URIRef) and str(s).startswith("https://w3id.org/coops4dev/id/"):
+            statements.setdefault(s, set()).add((s, p, o))
+    return statements

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 import rdflib
-from conftest import ROOT, running_server
+from conftest import ROOT, data_subjects, running_server
 from rdflib import Dataset, Graph, Literal, URIRef
 
 BASE_IRI = "https://w3id.org/coops4dev/"
@@ -149,18 +149,6 @@ def test_bad_paths_are_refused_cleanly(server, path, accept, status, media_type)
     assert "Traceback" not in response.text and "root:" not in response.text
 
 
-def _data_subjects() -> dict[URIRef, set]:
-    """Every IRI under the base that data/ says something about, with those statements."""
-    dataset = Dataset()
-    for path in sorted((ROOT / "data").glob("*.trig")):
-        dataset.parse(path, format="trig")
-    statements: dict[URIRef, set] = {}
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        if isinstance(s, URIRef) and str(s).startswith(BASE_IRI + "id/"):
-            statements.setdefault(s, set()).add((s, p, o))
-    return statements
-
-
 def _local(server: str, iri: str) -> str:
     return f"{server}/{iri[len(BASE_IRI) :]}"
 
@@ -168,7 +156,7 @@ def _local(server: str, iri: str) -> str:
 def test_rdflib_crawls_every_resource_and_gets_every_statement(server):
     """rdflib as a linked-data client (Graph().parse of the URL: its own Accept header, its own
     format detection) gets back at least every statement data/ makes about each resource."""
-    subjects = _data_subjects()
+    subjects = data_subjects()
     assert len(subjects) > 150
     missing: list[str] = []
     for iri, statements in sorted(subjects.items()):
@@ -179,6 +167,15 @@ def test_rdflib_crawls_every_resource_and_gets_every_statement(server):
         document = URIRef(str(iri) + ".ttl")
         assert (document, rdflib.FOAF.primaryTopic, iri) in graph, iri
     assert missing == []
+
+
+def test_rdflib_gets_every_ontology_term_from_the_ontology_document(server):
+    """`coop:Term` IRIs are hash IRIs: their document is the ontology's, whole."""
+    ontology = Graph().parse(ROOT / "ontology" / "coop.ttl")
+    served = Graph().parse(f"{server}/ontology")
+    terms = {s for s in ontology.subjects() if str(s).startswith(BASE_IRI + "ontology#")}
+    assert len(terms) > 30
+    assert [t for t in ontology if t not in served] == []
 
 
 def test_the_quads_carry_each_statements_sources(server):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, free_port
+from conftest import ROOT, data_subjects, free_port
 from rdflib import OWL, RDF, SH, Graph, URIRef
 
 HTACCESS = ROOT / "deploy" / "w3id" / ".htaccess"
@@ -157,6 +157,9 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
         "ontology?lang=es&format=html",
         "shapes",
         "shapes.rdf",
+        "dumps/coops4dev.ttl",
+        ".well-known/void",
+        "sitemap.xml",
     ],
 )
 @pytest.mark.parametrize("accept", [BROWSER, "text/turtle", "application/ld+json", None])
@@ -191,4 +194,26 @@ def test_other_paths_are_not_redirected(w3id: str) -> None:
 def test_the_rules_never_say_301() -> None:
     for line in HTACCESS.read_text().splitlines():
         if line.startswith("RewriteRule"):
-            assert "R=303" in line and "301" not in line, line
+            assert ("R=303" in line or "R=307" in line) and "301" not in line, line
+
+
+def test_a_sparql_post_stays_a_post(w3id: str, server: str) -> None:
+    """The endpoint's rule is a 307: a client following it sends the same POST again."""
+    query = {"query": "ASK { ?s ?p ?o }"}
+    first = httpx.post(w3id + "sparql", data=query, follow_redirects=False)
+    assert first.status_code == 307 and first.headers["location"] == f"{server}/sparql"
+    final = httpx.post(w3id + "sparql", data=query, follow_redirects=True,
+                       headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+    assert final.status_code == 200 and final.json()["boolean"] is True
+
+
+def test_rdflib_crawls_every_resource_through_the_rules(w3id: str) -> None:
+    """Every IRI data/ describes, and the ontology (every term's document), through w3id."""
+    missing = []
+    for iri, statements in sorted(data_subjects().items()):
+        graph = Graph().parse(w3id + str(iri)[len(BASE) :])
+        missing += [f"{iri}: {t}" for t in statements if t not in graph][:1]
+    ontology = Graph().parse(ROOT / "ontology" / "coop.ttl")
+    served = Graph().parse(w3id + "ontology")
+    missing += [str(t) for t in ontology if t not in served][:5]
+    assert missing == []
