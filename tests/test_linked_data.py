@@ -204,7 +204,19 @@ def test_documents_hold_only_absolute_iris(server):
 
 # -- In Chromium ---------------------------------------------------------------------------------
 
-PAGES = [ICA, "id/principle/1", "id/partnership/ica-eu-2016", "id/source/seed-ica-about-fr"]
+
+def _one_page_per_kind() -> list[str]:
+    """One resource of every kind (`id/<kind>/…`) that data/ describes."""
+    by_kind: dict[str, str] = {}
+    for iri in sorted(map(str, data_subjects())):
+        path = iri[len(BASE_IRI) :]
+        by_kind.setdefault(path.split("/")[1], path)
+    return sorted({ICA, *by_kind.values()})
+
+
+PAGES = _one_page_per_kind()
+SITE_PAGES = ["", "browse", "a-z", "search?q=coop", "ontology", "shapes"]
+_CHECKED: set[str] = set()  # links already fetched, across the page tests
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -229,13 +241,39 @@ def test_pages_in_chromium(server, browser_context, path, lang):
             assert title.split("\n")[0].strip() in labels
         data = json.loads(page.locator('script[type="application/ld+json"]').text_content())
         assert data["@id"] == BASE_IRI + path
-        hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
-        local = {h.split("#")[0] for h in hrefs if urlsplit(h).netloc == urlsplit(server).netloc}
-        for href in sorted(local):
-            if "/query" in href:
-                continue  # the editor, checked by tests/test_ui.py
-            status = httpx.get(href, headers={"Accept": HTML}).status_code
-            assert status == 200, href
+        _links_resolve(page, server)
+        assert problems == []
+    finally:
+        page.close()
+
+
+def _links_resolve(page, server: str) -> None:
+    hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
+    local = {h.split("#")[0] for h in hrefs if urlsplit(h).netloc == urlsplit(server).netloc}
+    for href in sorted(local - _CHECKED):
+        if "/query" in href:
+            continue  # the editor, checked by tests/test_ui.py
+        status = httpx.get(href, headers={"Accept": HTML}, follow_redirects=True).status_code
+        assert status == 200, href
+        _CHECKED.add(href)
+
+
+@pytest.mark.parametrize("path", SITE_PAGES)
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_site_pages_in_chromium(server, browser_context, path, lang):
+    page = browser_context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        joiner = "&" if "?" in path else "?"
+        response = page.goto(f"{server}/{path}{joiner}lang={lang}")
+        assert response is not None and response.status == 200
+        # The shapes' messages exist in English only: that page says so rather than pretend.
+        assert page.locator("html").get_attribute("lang") == ("en" if path == "shapes" else lang)
+        for script in page.locator('script[type="application/ld+json"]').all():
+            json.loads(script.text_content())
+        _links_resolve(page, server)
         assert problems == []
     finally:
         page.close()

@@ -178,3 +178,11 @@ async def shapes(rest: str, request: Request) -> Response:
     if vocabularies is None or split is None or split[0]:
         return plain_text(404, "not found")
     return await _answer(request, vocabularies.shapes, "shapes", split[1])
+
+
+@router.api_route("/graph/shapes", methods=["GET", "HEAD"])
+async def shapes_graph(request: Request) -> Response:
+    """The named graph that holds the shapes in the store is the shapes' document: 303 to it
+    (Cool URIs: the graph's name is not itself a document)."""
+    headers = {**document_headers(), "Location": f"{root_path(request)}/shapes"}
+    return Response(status_code=303, headers=headers)
