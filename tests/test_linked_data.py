@@ -316,3 +316,17 @@ def test_urljoin_of_content_location_is_the_document(server):
     response = httpx.get(f"{server}/{ICA}", headers={"Accept": TTL})
     document = urljoin(str(response.url), response.headers["content-location"])
     assert httpx.get(document).text == response.text
+
+
+def test_the_icas_structure_is_a_tree_of_kinds(server):
+    """The ICA's page shows its units and parts by kind: the Global Office, four regional
+    offices, eight sectoral organisations, and the committees and networks."""
+    html = httpx.get(f"{server}/{ICA}?lang=en", headers={"Accept": HTML}).text
+    tree = html[html.index('<ul class="tree">') :]
+    counts = dict(
+        re.findall(r'<span class="branch">.*?<span[^>]*>([^<]+)</span>.*?\((\d+)\)', tree)
+    )
+    assert counts["global office"] == "1"
+    assert counts["regional office"] == "4"
+    assert counts["sectoral organisation"] == "8"
+    assert int(counts["committee"]) + int(counts["network"]) >= 5

@@ -34,8 +34,8 @@ LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", SKOSXL + "literalForm")
 
 # The description's statements (?dir "out" or "in", with the graph of each when it is in one),
 # then ("link") the labels and types of every resource on the other side, and the labels of the
-# predicates used and of the sources (graphs) that state them, and which label languages are the
-# project's own (coop:editorialLabelLanguage).
+# predicates used, of the sources (graphs) that state them and of the classes of everything on
+# the page, and which label languages are the project's own (coop:editorialLabelLanguage).
 _QUERY = """SELECT ?dir ?s ?p ?o ?g WHERE {{
   {{ BIND("out" AS ?dir) BIND(<{iri}> AS ?s) ?s ?p ?o . OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }} }}
   UNION
@@ -50,6 +50,11 @@ _QUERY = """SELECT ?dir ?s ?p ?o ?g WHERE {{
      {{ <{iri}> ?s ?x }} UNION {{ ?x ?s <{iri}> }}
      UNION {{ GRAPH ?s {{ <{iri}> ?q ?x }} }} UNION {{ GRAPH ?s {{ ?x ?q <{iri}> }} }}
      VALUES ?p {{ {labels} <{editorial}> }}
+     ?s ?p ?o }}
+  UNION
+  {{ BIND("link" AS ?dir)
+     {{ <{iri}> a ?s }} UNION {{ <{iri}> ?q ?x . ?x a ?s }} UNION {{ ?x ?q <{iri}> . ?x a ?s }}
+     VALUES ?p {{ {labels} }}
      ?s ?p ?o }}
 }}"""
 

@@ -88,6 +88,7 @@ class Value:
     editorial: bool = False
     datatype: str | None = None
     literal: bool = False
+    relation: str | None = None  # in the structure tree: how it relates to the page's resource
     sources: list[tuple[str, str | None]] = field(default_factory=list)  # (label, href)
 
 
@@ -213,6 +214,30 @@ def _rows(
     return rows
 
 
+def _tree(statements: list[Statement], namer: _Namer, context: PageContext) -> list[Row]:
+    """The organisations that are units or parts of this one, as a tree: one branch per kind of
+    organisation (their ontology class), each in label order, with the relation beside it."""
+    branches: dict[str, list[Value]] = defaultdict(list)
+    for statement in statements:
+        member = statement.subject
+        all_types = namer.description.types.get(member.value, [])
+        types = [t for t in all_types if t.startswith(ONTOLOGY_NS)] or all_types or [""]
+        value = _value(member, namer, context)
+        value.sources = _sources(statement, namer, context)
+        value.relation = namer.inverse_label(statement.predicate.value).text
+        branches[sorted(types)[0]].append(value)
+    rows = [
+        Row(
+            namer.label(kind) if kind else Label("—", None, False, False),
+            kind,
+            local_href(kind, context) if kind else None,
+            sorted(values, key=lambda v: v.text.lower()),
+        )
+        for kind, values in branches.items()
+    ]
+    return sorted(rows, key=lambda r: r.label.text.lower())
+
+
 def _natural(text: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
@@ -274,7 +299,7 @@ def render_resource_page(
             canonical=canonical,
             rows=_rows(outgoing, namer, context, incoming=False),
             members=_rows(members, namer, context, incoming=True),
-            structure=_rows(structure, namer, context, incoming=True),
+            structure=_tree(structure, namer, context),
             referenced=_rows(others, namer, context, incoming=True),
             formats=formats,
             languages=languages,
