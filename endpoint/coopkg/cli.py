@@ -54,6 +54,32 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="HTTP processes sharing the port (default 1)"
     )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
+    serve.add_argument(
+        "--sparql-backend",
+        metavar="URL",
+        default=None,
+        help="answer every query through this external SPARQL 1.1 query endpoint (load it with "
+        "`coopkg push`); paths are then not read",
+    )
+
+    push = commands.add_parser(
+        "push",
+        help="load the dataset into an external SPARQL engine (Graph Store Protocol)",
+        description="Validate the dataset, then PUT it graph by graph into the SPARQL 1.1 Graph "
+        "Store at --to, with its version record. Credentials: COOPKG_PUSH_USER and "
+        "COOPKG_PUSH_PASSWORD (HTTP Digest; COOPKG_PUSH_AUTH=basic for Basic). Exit 0: pushed; "
+        "1: invalid, or the engine refused; 2: input could not be read.",
+    )
+    push.add_argument(
+        "paths", nargs="*", type=Path, help="as for serve (default: the shipped graph)"
+    )
+    push.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the Graph Store endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph) or "
+        "http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso)",
+    )
 
     queries = commands.add_parser(
         "queries",
@@ -82,6 +108,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "query_workers": args.query_workers,
         "max_result_rows": args.max_rows,
         "http_workers": args.workers,
+        "sparql_backend": args.sparql_backend,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -106,6 +133,18 @@ def _queries(parser: argparse.ArgumentParser, slugs: list[str]) -> int:
     return 0
 
 
+def _push(to: str, paths: list[Path]) -> int:
+    from .dataset import dataset_sources
+    from .push import push_command
+    from .validate import validate_command
+
+    code = validate_command(paths or None)
+    if code != 0:
+        print("coopkg push: the dataset does not validate; nothing was sent", file=sys.stderr)
+        return code
+    return push_command(to, dataset_sources(paths))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -116,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return validate_command(args.paths, output_format=args.format, strict=args.strict)
     if args.command == "queries":
         return _queries(parser, args.write_expected)
+    if args.command == "push":
+        return _push(args.to, args.paths)
     from .server import serve
 
     return serve(_serve_settings(args))

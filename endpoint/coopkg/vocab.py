@@ -10,8 +10,10 @@ from __future__ import annotations
 __all__ = [
     "BASE_IRI",
     "DCTERMS",
+    "DEFAULT_GRAPH",
     "FORMATS_NS",
     "INSTANCE_BASE",
+    "META_GRAPH",
     "ONTOLOGY_NS",
     "OWL",
     "PREFIXES",
@@ -35,6 +37,11 @@ ONTOLOGY_NS = BASE_IRI + "ontology#"
 INSTANCE_BASE = BASE_IRI + "id/"
 SHAPES_NS = BASE_IRI + "shapes#"
 SHAPES_GRAPH = BASE_IRI + "graph/shapes"
+# In an external engine or an on-disk store: what version of the dataset it holds (coopkg.meta),
+# and (external engines) a copy of the default graph, named, since engines disagree on what
+# their own default graph is (Virtuoso's is the union of every graph it holds).
+META_GRAPH = BASE_IRI + "graph/meta"
+DEFAULT_GRAPH = BASE_IRI + "graph/default"
 SOURCE_BASE = INSTANCE_BASE + "source/"
 """Sources: each is also the named graph of the statements it makes (see the ontology's header)."""
 
