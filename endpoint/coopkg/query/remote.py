@@ -125,7 +125,13 @@ class RemoteEngine:
             await asyncio.to_thread(check_query, job.query)
         operation = scan_query(job.query, until_operation=True).operation or "SELECT"
         accept = _NT if operation in ("CONSTRUCT", "DESCRIBE") else _XML
-        answer = await self._send(self._base + job.query, self._dataset(job), accept)
+        try:
+            answer = await self._send(self._base + job.query, self._dataset(job), accept)
+        except (QuerySyntaxError, BadGateway) as exc:  # Virtuoso: some syntax errors are 500s
+            if operation == "ASK":  # an empty store would evaluate it at once: keep the engine's
+                raise
+            ours = await asyncio.to_thread(_local_syntax_error, job.query, self._settings.base_iri)
+            raise (ours or exc) from None
         limits = Limits(self._settings.max_result_rows, self._settings.max_result_bytes)
         try:
             outcome = serialise(self._parse(answer, operation), formats, limits)
@@ -302,6 +308,20 @@ def _syntax_message(message: str, shift: int) -> str:
     return f"SPARQL syntax error at line {line}, column {column}: {rest}"
 
 
+def _local_syntax_error(query: str, base_iri: str) -> QuerySyntaxError | None:
+    """Oxigraph's own message for a query the engine refused, so that a syntax error reads the
+    same whatever the engine (line and column, in the embedded engine's words); None when
+    Oxigraph parses it (the engine's message is then kept). Only for SELECT, CONSTRUCT and
+    DESCRIBE, whose results are lazy: on an empty store nothing is evaluated."""
+    try:
+        ox.Store().query(query, base_iri=base_iri)
+    except SyntaxError as exc:
+        return QuerySyntaxError(_syntax_message(str(exc), 0))
+    except Exception:  # noqa: BLE001 (anything else: not a syntax error, keep the engine's)
+        return None
+    return None
+
+
 def _triples(body: bytes) -> Any:
     """The N-Triples body as triples, parsed lazily (a syntax error surfaces while serialising)."""
     for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
@@ -309,11 +329,11 @@ def _triples(body: bytes) -> Any:
 
 
 def _boolean(results: ox.QuerySolutions) -> ox.QueryBoolean:
-    """An ASK answer: a boolean, or (Virtuoso) one row whose single value is 0/1 or a boolean."""
+    """An ASK answer: a boolean, or (Virtuoso) one row whose single value is 0/1, or none."""
     values = [term for row in results for term in row if term is not None]
-    if len(values) != 1 or not isinstance(values[0], ox.Literal):
+    if len(values) > 1 or (values and not isinstance(values[0], ox.Literal)):
         raise BadGateway("the SPARQL engine answered an ASK query with solutions")
-    truth = values[0].value.strip().lower() in ("1", "true")
+    truth = bool(values) and values[0].value.strip().lower() in ("1", "true")
     xml = _BOOLEAN_HEAD + (b"<boolean>true</boolean>" if truth else b"<boolean>false</boolean>")
     boolean = ox.parse_query_results(xml + b"</sparql>", format=ox.QueryResultsFormat.XML)
     assert isinstance(boolean, ox.QueryBoolean)
