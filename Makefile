@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint check bench browser clean
+.PHONY: install serve test validate lint check bench browser virtuoso clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test: install lint
 # Debian's Chromium for the query-UI test (the test skips, saying why, when it is absent).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# Debian's Virtuoso for the external-engine tests (they skip, saying why, when it is absent; under
+# CI or COOPKG_REQUIRE_VIRTUOSO=1 its absence fails). Its packaged service is never started.
+virtuoso:
+	@command -v virtuoso-t >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null)
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -58,6 +58,8 @@ _BOOLEAN_HEAD = (
     b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
 )
 _TAG = re.compile(r"<[^>]*>")
+# Where an engine's error text turns into an echo of the query or a stack trace (Python, Java).
+_TRACE = re.compile(r"SPARQL query:|Traceback|File \"|\n\s*at |Caused by|Exception in thread")
 _POSITION = re.compile(r"error at (\d+):(\d+): ")
 
 
@@ -285,14 +287,8 @@ def _check_status(answer: _Answer, shift: int) -> None:
 def _engine_message(body: bytes, limit: int = 500) -> str:
     """The engine's error message, readable: no markup, no echoed query, no stack trace."""
     text = _TAG.sub(" ", body.decode("utf-8", "replace"))
-    lines: list[str] = []
-    for line in text.splitlines():
-        line = " ".join(line.split())
-        if line.startswith(("SPARQL query:", "Traceback", "at ", "Caused by", 'File "')):
-            break
-        if line:
-            lines.append(line)
-    message = " ".join(lines) or "(no message)"
+    text = _TRACE.split(text, maxsplit=1)[0]
+    message = " ".join(text.split()) or "(no message)"
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
