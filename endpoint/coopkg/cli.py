@@ -55,12 +55,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
     serve.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve the on-disk store `coopkg load` made (nothing is parsed; paths are not read)",
+    )
+    serve.add_argument(
         "--sparql-backend",
         metavar="URL",
         default=None,
         help="answer every query through this external SPARQL 1.1 query endpoint (load it with "
         "`coopkg push`); paths are then not read",
     )
+
+    load = commands.add_parser(
+        "load",
+        help="bulk-load RDF files into an on-disk store for `serve --store`",
+        description="Bulk-load files or folders (any RDF format; named graphs kept; default: the "
+        "shipped graph) into the Oxigraph store DIR. All or nothing: a syntax error leaves DIR "
+        "as it was. Exit 0: loaded; 1: DIR holds another dataset (see --force, --append); "
+        "2: input could not be read.",
+    )
+    load.add_argument("paths", nargs="*", type=Path)
+    load.add_argument("--store", type=Path, required=True, metavar="DIR")
+    mode = load.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace a store of another dataset")
+    mode.add_argument("--append", action="store_true", help="add the files to the store")
 
     push = commands.add_parser(
         "push",
@@ -109,6 +130,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "max_result_rows": args.max_rows,
         "http_workers": args.workers,
         "sparql_backend": args.sparql_backend,
+        "store_path": args.store,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -158,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         return validate_command(args.paths, output_format=args.format, strict=args.strict)
     if args.command == "queries":
         return _queries(parser, args.write_expected)
+    if args.command == "load":
+        from .store import load_command
+
+        return load_command(args.paths, args.store, force=args.force, append=args.append)
     if args.command == "push":
         return _push(args.to, args.paths)
     from .server import serve

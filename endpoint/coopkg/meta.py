@@ -1,7 +1,7 @@
-"""The dataset's identity, recorded beside the data: `coopkg push` writes it into an external
-engine and `coopkg load` into an on-disk store, in the named graph `vocab.META_GRAPH`, so that a
-server in front of either knows what it serves (its ETags derive from it) without reading the
-files again:
+"""The dataset's identity, recorded beside the data so that a server knows what it serves (its
+ETags derive from it) without reading the files again. `coopkg load` writes it as a JSON file in
+the store's folder (`write_record`, `open_store`); `coopkg push` writes it into an external
+engine, in the named graph `vocab.META_GRAPH`:
 
     <META_GRAPH> dcterms:identifier "<etag>" ;      # DatasetInfo.etag: a hash of the files
         void:triples <quads> ;
@@ -12,15 +12,18 @@ files again:
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .dataset import DatasetInfo
+from .dataset import DatasetInfo, LoadError
 from .vocab import DCTERMS, META_GRAPH, VOID, XSD
 
-__all__ = ["META_QUERY", "info_from_rows", "meta_triples"]
+__all__ = ["META_QUERY", "RECORD", "info_from_rows", "meta_triples", "open_store", "write_record"]
+
+RECORD = "coopkg-dataset.json"  # in an on-disk store's folder
 
 _ID, _PART, _SOURCE = DCTERMS + "identifier", DCTERMS + "hasPart", DCTERMS + "source"
 _TRIPLES, _MODIFIED = VOID + "triples", DCTERMS + "modified"
@@ -69,3 +72,33 @@ def info_from_rows(rows: list[tuple[ox.NamedNode, object]]) -> DatasetInfo | Non
         quads=quads,
         named_graphs=tuple(sorted(graphs)),
     )
+
+
+def write_record(folder: Path, info: DatasetInfo) -> None:
+    record = {
+        "etag": info.etag,
+        "quads": info.quads,
+        "named_graphs": list(info.named_graphs),
+        "files": [str(path) for path in info.files],
+        "modified": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+    (folder / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def open_store(folder: Path) -> tuple[ox.Store, DatasetInfo]:
+    """The on-disk store `coopkg load` made in `folder`, opened read-only, and what it holds."""
+    try:
+        record = json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
+        info = DatasetInfo(
+            files=tuple(Path(f) for f in record["files"]),
+            etag=str(record["etag"]),
+            quads=int(record["quads"]),
+            named_graphs=tuple(record["named_graphs"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LoadError(f"{folder}: not a store made by coopkg load ({exc})") from None
+    try:
+        store = ox.Store.read_only(str(folder))
+    except OSError as exc:
+        raise LoadError(f"{folder}: the store cannot be opened: {exc}") from None
+    return store, info

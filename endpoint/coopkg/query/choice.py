@@ -1,5 +1,5 @@
 """Which engine answers, from the settings: an external SPARQL service (`sparql_backend`), else
-the embedded worker pool over the configured files."""
+the embedded worker pool over an on-disk store (`store_path`) or over the configured files."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ __all__ = ["make_runner"]
 
 def make_runner(settings: Settings, engine: Engine | None = None) -> QueryRunner:
     """The runner over `engine`, or over the engine the settings name. The lookup lane needs a
-    local copy of the data: only the embedded engine over files has one."""
+    local copy of the data: only the embedded engine over files has one (over a store, every
+    query goes to a worker)."""
     if engine is not None:
         return QueryRunner(engine, settings)
     if settings.sparql_backend:
         return QueryRunner(RemoteEngine(settings.sparql_backend, settings), settings)
+    if settings.store_path is not None:
+        return QueryRunner(WorkerPool([], settings), settings)
     sources = dataset_sources(settings.graph_paths)
     return QueryRunner(WorkerPool(sources, settings), settings, lane_sources=sources)
