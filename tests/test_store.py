@@ -92,4 +92,6 @@ def test_progress_is_plain_lines_off_a_terminal(tmp_path: Path) -> None:
     loaded = coopkg_load("--store", tmp_path / "kg", data)
     assert loaded.returncode == 0
     assert "\r" not in loaded.stderr and "\x1b" not in loaded.stderr
-    assert loaded.stderr.startswith("coopkg load: 1 files")
+    lines = loaded.stderr.splitlines()
+    assert lines[0].startswith(f"coopkg load: {data} read; ") and "ETA" in lines[0]
+    assert lines[-1].startswith("coopkg load: 1 files")

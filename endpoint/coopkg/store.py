@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
-from tqdm import tqdm
 
 from .dataset import OXIGRAPH_FORMATS, DatasetInfo, GraphSource, LoadError, dataset_sources
 from .files import QUAD_FORMATS, RDF_SUFFIXES, rdf_files
@@ -51,37 +50,32 @@ class Refused(LoadError):
 
 
 class _Progress:
-    """Counts bytes (and, for line formats, statements) as the loader reads them; shows them."""
+    """Counts bytes (and, for line formats, statements) as the loader reads them, and shows them:
+    one line redrawn in place on a terminal, plain lines every few seconds otherwise."""
 
     def __init__(self, total: int, stream: IO[str]) -> None:
         self.tty = stream.isatty()
         self.stream = stream
-        self.bar = tqdm(
-            total=total,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            file=stream,
-            disable=not self.tty,
-            desc="coopkg load",
-        )
         self.total, self.done, self.lines = total, 0, 0
         self.started = self.last = time.monotonic()
+        self.every = 0.25 if self.tty else 5.0
 
     def advance(self, data: bytes, line_format: bool) -> None:
         self.done += len(data)
         if line_format:
             self.lines += data.count(b"\n")
         now = time.monotonic()
-        if self.tty:
-            self.bar.update(len(data))
-            if now - self.last > 0.5 and self.lines:
-                self.bar.set_postfix_str(f"{self.lines / (now - self.started):,.0f} triples/s")
-                self.last = now
-        elif now - self.last >= 5:
+        if now - self.last >= self.every:
             self.last = now
-            self.stream.write(self._line(now) + "\n")
-            self.stream.flush()
+            self._show(self._line(now))
+
+    def _show(self, line: str) -> None:
+        if self.tty:
+            width = shutil.get_terminal_size((100, 24)).columns - 1
+            self.stream.write("\r" + line[:width].ljust(width))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
     def _line(self, now: float) -> str:
         elapsed = now - self.started
@@ -93,8 +87,14 @@ class _Progress:
             f"({100 * self.done / max(1, self.total):.0f} %){triples}, ETA {eta:.0f} s"
         )
 
+    def file_done(self, path: Path) -> None:
+        if not self.tty:  # the redrawn line shows it on a terminal
+            self._show(f"coopkg load: {path} read; {self._line(time.monotonic())[13:]}")
+
     def close(self) -> None:
-        self.bar.close()
+        if self.tty:
+            self.stream.write("\r" + self._line(time.monotonic()) + "\n")
+            self.stream.flush()
 
 
 class _Reader(io.RawIOBase):
@@ -117,9 +117,9 @@ class _Reader(io.RawIOBase):
 
 def bulk_load(
     sources: list[GraphSource], store: ox.Store, progress: _Progress
-) -> tuple[hashlib._Hash, list[Path]]:
-    """Load every file into `store`; (the dataset digest, the files). LoadError names the file
-    and line of a syntax error."""
+) -> tuple[str, list[Path]]:
+    """Load every file into `store`; (the dataset's etag, as coopkg.dataset.load_store computes
+    it, and the files). LoadError names the file and line of a syntax error."""
     digest = hashlib.sha256()
     loaded: list[Path] = []
     for source in sources:
@@ -148,10 +148,11 @@ def bulk_load(
                 store.bulk_extend(
                     ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads
                 )
+            progress.file_done(path)
             digest.update(f"{source.graph}\0{source.union}\0{path.name}\0".encode())
             digest.update(reader.digest.digest())
             loaded.append(path)
-    return digest, loaded
+    return digest.hexdigest()[:32], loaded
 
 
 def _decide(target: Path, etag: str, force: bool, append: bool) -> str | None:
@@ -190,8 +191,7 @@ def load(
     progress = _Progress(total, stream)
     try:
         store = ox.Store(str(work))
-        digest, loaded = bulk_load(sources, store, progress)
-        etag = digest.hexdigest()[:32]
+        etag, loaded = bulk_load(sources, store, progress)
         if base is not None:
             etag = hashlib.sha256(f"{base.etag}\0{etag}".encode()).hexdigest()[:32]
         refusal = _decide(target, etag, force, append)
