@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint check bench browser apache notebooks clean
+.PHONY: install serve test validate lint check bench browser apache virtuoso notebooks clean
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ notebooks: install
 # saying why, when apache2 is absent, unless COOPKG_REQUIRE_APACHE=1).
 apache:
 	@command -v apache2 >/dev/null || [ -x /usr/sbin/apache2 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 >/dev/null)
+
+# Debian's Virtuoso for the external-engine tests (they skip, saying why, when it is absent; under
+# CI or COOPKG_REQUIRE_VIRTUOSO=1 its absence fails). Its packaged service is never started.
+virtuoso:
+	@command -v virtuoso-t >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null)
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'

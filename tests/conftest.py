@@ -150,6 +150,9 @@ class NoEngine:
     async def run(self, _job, _formats):
         raise EngineFailed("this test application has no query engine")
 
+    async def refresh(self) -> None:
+        return None
+
     async def close(self) -> None:
         pass
 

@@ -822,6 +822,9 @@ class FailingEngine:
     async def run(self, _job, _formats):
         raise self.error
 
+    async def refresh(self) -> None:
+        return None
+
     async def close(self) -> None:
         pass
 

@@ -61,6 +61,53 @@ def _parser() -> argparse.ArgumentParser:
         help="also copy the named graphs of given TriG/N-Quads files into the default graph, "
         "as the shipped data/ is loaded",
     )
+    serve.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve the on-disk store `coopkg load` made (nothing is parsed; paths are not read)",
+    )
+    serve.add_argument(
+        "--sparql-backend",
+        metavar="URL",
+        default=None,
+        help="answer every query through this external SPARQL 1.1 query endpoint (load it with "
+        "`coopkg push`); paths are then not read",
+    )
+
+    load = commands.add_parser(
+        "load",
+        help="bulk-load RDF files into an on-disk store for `serve --store`",
+        description="Bulk-load files or folders (any RDF format; named graphs kept; default: the "
+        "shipped graph) into the Oxigraph store DIR. All or nothing: a syntax error leaves DIR "
+        "as it was. Exit 0: loaded; 1: DIR holds another dataset (see --force, --append); "
+        "2: input could not be read.",
+    )
+    load.add_argument("paths", nargs="*", type=Path)
+    load.add_argument("--store", type=Path, required=True, metavar="DIR")
+    mode = load.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace a store of another dataset")
+    mode.add_argument("--append", action="store_true", help="add the files to the store")
+
+    push = commands.add_parser(
+        "push",
+        help="load the dataset into an external SPARQL engine (Graph Store Protocol)",
+        description="Validate the dataset, then PUT it graph by graph into the SPARQL 1.1 Graph "
+        "Store at --to, with its version record. Credentials: COOPKG_PUSH_USER and "
+        "COOPKG_PUSH_PASSWORD (HTTP Digest; COOPKG_PUSH_AUTH=basic for Basic). Exit 0: pushed; "
+        "1: invalid, or the engine refused; 2: input could not be read.",
+    )
+    push.add_argument(
+        "paths", nargs="*", type=Path, help="as for serve (default: the shipped graph)"
+    )
+    push.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the Graph Store endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph) or "
+        "http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso)",
+    )
 
     queries = commands.add_parser(
         "queries",
@@ -90,6 +137,8 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "max_result_rows": args.max_rows,
         "http_workers": args.workers,
         "union_default_graph": args.union_default_graph,
+        "sparql_backend": args.sparql_backend,
+        "store_path": args.store,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -114,6 +163,21 @@ def _queries(parser: argparse.ArgumentParser, slugs: list[str]) -> int:
     return 0
 
 
+def _push(to: str, paths: list[Path]) -> int:
+    from .dataset import dataset_sources
+    from .push import push_command
+    from .validate import validate_command
+
+    shapes = not paths or any("shapes" in p.parts or p.name.endswith(".shapes.ttl") for p in paths)
+    # Without shapes there is nothing to validate against: push parses every file before
+    # sending anything, which is what protects the engine's graphs.
+    code = validate_command(paths or None) if shapes else 0
+    if code != 0:
+        print("coopkg push: the dataset does not validate; nothing was sent", file=sys.stderr)
+        return code
+    return push_command(to, dataset_sources(paths))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -124,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         return validate_command(args.paths, output_format=args.format, strict=args.strict)
     if args.command == "queries":
         return _queries(parser, args.write_expected)
+    if args.command == "load":
+        from .store import load_command
+
+        return load_command(args.paths, args.store, force=args.force, append=args.append)
+    if args.command == "push":
+        return _push(args.to, args.paths)
     from .server import serve
 
     return serve(_serve_settings(args))

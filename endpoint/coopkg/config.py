@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="bytes in a POST body (413)")
     max_url_bytes: int = Field(8 * 1024, ge=256, description="bytes in a request target (414)")
 
+    # An on-disk Oxigraph store made by `coopkg load` (coopkg.store): served as it is, no parsing.
+    store_path: Path | None = None
+    # An external SPARQL 1.1 engine that answers every query (coopkg.query.remote); the dataset
+    # is pushed into it with `coopkg push`.
+    sparql_backend: str | None = None
+    # Seconds between two reads of the dataset version a push records in the engine: a replica's
+    # ETags and cache follow a push within this time (plus one query's time).
+    backend_refresh: float = Field(30.0, gt=0)
+    # The engine's own row cap, when it has one that cuts results silently (Virtuoso's
+    # ResultSetMaxRows): a graph result of at least this many triples is refused (502).
+    backend_max_rows: int | None = Field(None, ge=1)
+
     # Result cache for repeated identical queries, and for rendered linked-data documents (the
     # graph is read-only); 0 entries turns both off.
     cache_entries: int = Field(1024, ge=0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 __all__ = [
     "DETERMINISTIC_ERRORS",
+    "BadGateway",
     "EngineError",
     "EngineFailed",
+    "EngineTimeout",
     "NotAcceptable",
     "Overloaded",
     "QueryRefused",
@@ -79,6 +81,21 @@ class EngineFailed(SparqlError):
     replaced, or the engine is not running."""
 
     status = 503
+
+
+class EngineTimeout(SparqlError):
+    """A remote SPARQL engine did not give a whole answer within the timeout (it said so in a
+    header or a trailer, or it did not answer in time): never a short 200."""
+
+    status = 504
+
+
+class BadGateway(SparqlError):
+    """A remote SPARQL engine answered something that is not a whole, well-formed result: an
+    error of its own (not a syntax error), a body that does not parse, a result it cut at its
+    own row cap. The message says which, never with the engine's stack trace."""
+
+    status = 502
 
 
 DETERMINISTIC_ERRORS: tuple[type[SparqlError], ...] = (

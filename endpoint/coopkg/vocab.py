@@ -12,6 +12,7 @@ __all__ = [
     "DATASET_IRI",
     "DCAT",
     "DCTERMS",
+    "DEFAULT_GRAPH",
     "FOAF",
     "LICENSE_IRI",
     "ONTOLOGY_IRI",
@@ -20,6 +21,7 @@ __all__ = [
     "SKOS",
     "FORMATS_NS",
     "INSTANCE_BASE",
+    "META_GRAPH",
     "ONTOLOGY_NS",
     "OWL",
     "PREFIXES",
@@ -43,6 +45,11 @@ ONTOLOGY_NS = BASE_IRI + "ontology#"
 INSTANCE_BASE = BASE_IRI + "id/"
 SHAPES_NS = BASE_IRI + "shapes#"
 SHAPES_GRAPH = BASE_IRI + "graph/shapes"
+# In an external engine or an on-disk store: what version of the dataset it holds (coopkg.meta),
+# and (external engines) a copy of the default graph, named, since engines disagree on what
+# their own default graph is (Virtuoso's is the union of every graph it holds).
+META_GRAPH = BASE_IRI + "graph/meta"
+DEFAULT_GRAPH = BASE_IRI + "graph/default"
 SOURCE_BASE = INSTANCE_BASE + "source/"
 DATASET_IRI = INSTANCE_BASE + "dataset/coops4dev"
 ONTOLOGY_IRI = BASE_IRI + "ontology"

@@ -4,9 +4,10 @@ What every query goes through, in the server process (`QueryRunner`, coopkg.quer
 guard's refusals (SERVICE, updates, deep nesting: coopkg.query.guard), content negotiation for
 the three result kinds at once (coopkg.formats), the result cache (coopkg.query.cache) and, for
 point lookups, the lookup lane (coopkg.query.lookup). What evaluates the rest is an `Engine`:
-today the pool of killable Oxigraph worker processes (coopkg.query.pool, coopkg.query.worker); a
-remote SPARQL service slots in beside it by implementing the same three methods and producing
-its bodies with coopkg.query.results, which applies the row and byte caps.
+the pool of killable Oxigraph worker processes (coopkg.query.pool, coopkg.query.worker), over
+files or an on-disk store, or an external SPARQL 1.1 service (coopkg.query.remote); both write
+their bodies with coopkg.query.results, which applies the row and byte caps. coopkg.query.choice
+picks one from the settings.
 
 This module holds only the types the pieces share, so that each of them imports it and none
 imports another's internals.
@@ -52,5 +53,10 @@ class Engine(Protocol):
     async def start(self) -> DatasetInfo: ...
 
     async def run(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome: ...
+
+    async def refresh(self) -> DatasetInfo | None:
+        """The dataset served now, read again where it can change under a running server (an
+        external engine someone pushes to); None where it cannot."""
+        ...
 
     async def close(self) -> None: ...

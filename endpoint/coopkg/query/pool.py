@@ -87,6 +87,9 @@ class WorkerPool:
         await self._fill_pool()
         return info
 
+    async def refresh(self) -> DatasetInfo | None:
+        return None  # the files or store were read at start; they do not change under it
+
     async def close(self) -> None:
         self._closed = True
         for task in list(self._tasks):

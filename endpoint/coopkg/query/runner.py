@@ -33,15 +33,20 @@ class QueryRunner:
         self._settings = settings
         self._lane_sources = lane_sources if settings.lookup_lane else None
         self._lane: LookupLane | None = None
-        self.cache: ResultCache[QueryOutcome] = ResultCache(
-            settings.cache_entries,
-            settings.cache_max_bytes,
+        self._etag: str | None = None
+        self.cache = self._new_cache()
+
+    def _new_cache(self) -> ResultCache[QueryOutcome]:
+        return ResultCache(
+            self._settings.cache_entries,
+            self._settings.cache_max_bytes,
             size_of=lambda outcome: len(outcome.body) + len(outcome.content_type),
             keep_error=lambda exc: isinstance(exc, DETERMINISTIC_ERRORS),
         )
 
     async def start(self) -> DatasetInfo:
         info = await self.engine.start()
+        self._etag = info.etag
         if self._lane_sources is not None:
             store, _ = await asyncio.to_thread(load_store, self._lane_sources)
             self._lane = LookupLane(
@@ -53,6 +58,17 @@ class QueryRunner:
 
     async def close(self) -> None:
         await self.engine.close()
+
+    async def refresh(self) -> DatasetInfo | None:
+        """The engine's dataset when it changed since the last look (someone pushed a new
+        version into an external engine), else None. A change empties the cache: a new cache
+        object, so that answers still in flight from the old version land in the old one."""
+        info = await self.engine.refresh()
+        if info is None or info.etag == self._etag:
+            return None
+        self._etag = info.etag
+        self.cache = self._new_cache()
+        return info
 
     def cached(self, job: QueryJob) -> QueryOutcome | None:
         """The cached answer to `job` (raising a cached error again), or None: no coroutine, so a

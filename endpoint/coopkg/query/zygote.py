@@ -1,4 +1,5 @@
-"""The zygote: a fresh interpreter that loads the dataset once, then only forks query workers.
+"""The zygote: a fresh interpreter that loads the dataset once (or opens the on-disk store
+`coopkg load` made, read-only), then only forks query workers.
 
 The server never forks itself (by then it may have threads, and a fork would copy their locks),
 so it spawns this program instead. Single-threaded, it loads the dataset
@@ -23,6 +24,7 @@ from typing import NoReturn
 
 from ..config import Settings
 from ..dataset import GraphSource, LoadError, load_store
+from ..meta import open_store
 from .frames import LENGTH, frame, read_frame
 from .worker import WorkerPolicy, die_with_parent, worker_main
 
@@ -71,7 +73,10 @@ def _zygote_main(
     # Ctrl-C reaches the whole process group: the server decides when the engine stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        store, info = load_store(sources)
+        if settings.store_path is not None:  # coopkg load's store: opened, nothing parsed
+            store, info = open_store(settings.store_path)
+        else:
+            store, info = load_store(sources)
     except LoadError as exc:
         ctl.sendall(frame(("error", str(exc))))
         os._exit(1)

@@ -7,6 +7,8 @@ ontology and shapes documents (vocabularies); the HTTP rules they share are in c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +16,8 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..config import Settings
-from ..dataset import dataset_sources
 from ..query import Engine
-from ..query.pool import WorkerPool
-from ..query.runner import QueryRunner
+from ..query.choice import make_runner
 from . import (
     browse,
     discovery,
@@ -32,23 +32,19 @@ from . import (
 )
 from .http import EntityTags, internal_error
 from .sparql import SparqlFastPath
-from .state import AppState, load_examples
+from .state import AppState, follow_dataset, load_examples
 from .vocab_documents import load_vocabularies
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The application. `engine` evaluates the queries; by default the embedded Oxigraph worker
-    pool over the dataset the settings name."""
+    """The application. `engine` evaluates the queries; by default the one the settings name
+    (coopkg.query.choice): an external SPARQL service, or the embedded Oxigraph worker pool."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sources = dataset_sources(settings.graph_paths, settings.union_default_graph)
-        if engine is None:
-            runner = QueryRunner(WorkerPool(sources, settings), settings, lane_sources=sources)
-        else:
-            runner = QueryRunner(engine, settings)
+        runner = make_runner(settings, engine)
         dataset = await runner.start()
         examples, problem = load_examples()
         app.state.coopkg = AppState(
@@ -61,9 +57,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             vocabularies=load_vocabularies(),
         )
         await site.prepare(app.state.coopkg)  # the label index and the figures, once
+        follow = asyncio.create_task(
+            follow_dataset(app.state.coopkg, settings.backend_refresh, site.prepare)
+        )
         try:
             yield
         finally:
+            follow.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follow
             await runner.close()
 
     app = FastAPI(
