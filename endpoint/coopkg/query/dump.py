@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from ..vocab import PREFIXES
 from . import QueryJob
+from .results import select_solutions
 from .runner import QueryRunner
 
 __all__ = ["DUMP_FORMATS", "DatasetDump", "DumpFile", "DumpFormat", "build_dump"]
@@ -81,8 +82,7 @@ async def build_dump(runner: QueryRunner, stem: str) -> DatasetDump:
     outcome = await runner.run(QueryJob(_QUERY, format_name="json"))
     if outcome.truncated:
         raise RuntimeError("the dataset is larger than the server's result caps: no dump")
-    solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = select_solutions(outcome)
     quads: list[ox.Quad] = []
     for row in solutions:
         s, p, o, g = row["s"], row["p"], row["o"], row["g"]

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from ..vocab import RDF_TYPE, RDFS, SKOS
 from . import QueryJob
+from .results import select_solutions
 from .runner import QueryRunner
 
 __all__ = ["IndexedLabel", "ResourceIndex", "SearchHit", "build_index", "initial", "normalise"]
@@ -142,8 +143,7 @@ async def build_index(runner: QueryRunner) -> ResourceIndex:
     outcome = await runner.run(QueryJob(_QUERY, format_name="json"))
     if outcome.truncated:
         raise RuntimeError("the resource index query was truncated: raise max_result_rows")
-    solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = select_solutions(outcome)
     index = ResourceIndex()
     for row in solutions:
         s, p, o = row["s"], row["p"], row["o"]

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from ..vocab import ONTOLOGY_NS, RDF_TYPE, RDFS, SKOS
 from . import QueryJob
+from .results import select_solutions
 from .runner import QueryRunner
 
 __all__ = [
@@ -108,18 +109,16 @@ async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescriptio
         editorial=EDITORIAL_LANGUAGE,
     )
     outcome, _ = await runner.answer(QueryJob(query, format_name="json"))
-    solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-    return _collect(checked, solutions)
+    return _collect(checked, select_solutions(outcome))
 
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Key = tuple[str, ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 
-def _collect(iri: str, solutions: ox.QuerySolutions | ox.QueryBoolean) -> ResourceDescription:
+def _collect(iri: str, solutions: ox.QuerySolutions) -> ResourceDescription:
     description = ResourceDescription(iri)
     grouped: dict[Key, set[str]] = {}
-    assert isinstance(solutions, ox.QuerySolutions)
     for row in solutions:
         direction = _term(row, "dir")
         s, p, o = _term(row, "s"), _term(row, "p"), _term(row, "o")

@@ -16,11 +16,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import NotAcceptable, ResultTooLarge
+from ..errors import BadGateway, NotAcceptable, ResultTooLarge
 from ..formats import ResultFormat, ResultFormats, not_acceptable_message
 from . import QueryOutcome
 
-__all__ = ["Limits", "serialise"]
+__all__ = ["Limits", "select_solutions", "serialise"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +148,15 @@ def _fit_bytes(
             raise ResultTooLarge(f"the empty result is over the {max_bytes} byte limit")
         truncated = True
         keep = max(0, min(keep - 1, int(keep * max_bytes / len(body) * 0.95)))
+
+
+def select_solutions(outcome: QueryOutcome) -> ox.QuerySolutions:
+    """The solutions of a SELECT the package itself asked for as SPARQL JSON (pages, the label
+    index, figures, dumps). An engine that answers anything else is at fault: BadGateway."""
+    try:
+        solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as exc:
+        raise BadGateway(f"the engine's answer to a SELECT does not parse: {exc}") from None
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise BadGateway(f"the engine answered a SELECT with a {outcome.kind} result")
+    return solutions

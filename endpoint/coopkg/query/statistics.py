@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from ..vocab import RDF_TYPE
 from . import QueryJob
+from .results import select_solutions
 from .runner import QueryRunner
 
 __all__ = ["DatasetStatistics", "compute_statistics"]
@@ -57,8 +58,7 @@ async def compute_statistics(runner: QueryRunner, uri_space: str) -> DatasetStat
     checked = uri_space.replace("\\", "").replace('"', "")
     query = _QUERY.format(uri_space=checked, rdf_type=RDF_TYPE)
     outcome = await runner.run(QueryJob(query, format_name="json"))
-    solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = select_solutions(outcome)
     totals: dict[str, int] = {}
     keyed: dict[str, dict[str, int]] = {"class": {}, "property": {}, "graph": {}, "resource": {}}
     for row in solutions:
