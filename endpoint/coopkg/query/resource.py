@@ -34,29 +34,27 @@ LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", SKOSXL + "literalForm")
 """What names a resource on a page (alternative labels are shown as statements of their own)."""
 
 # The description's statements (?dir "out" or "in", with the graph of each when it is in one),
-# then ("link") the labels and types of every resource on the other side, and the labels of the
-# predicates used, of the sources (graphs) that state them and of the classes of everything on
-# the page, and which label languages are the project's own (coop:editorialLabelLanguage).
+# then ("link") the labels, types, notations and editorial label languages of everything on the
+# page: the resources on the other side, the predicates used, the sources (graphs) that state
+# them, and the classes of all of these. The subquery binds ?s first: written as a join with the
+# label properties, Oxigraph scanned every label of the store (125 ms against 0.4 ms on 100k
+# synthetic triples; bench/README.md).
 _QUERY = """SELECT ?dir ?s ?p ?o ?g WHERE {{
   {{ BIND("out" AS ?dir) BIND(<{iri}> AS ?s) ?s ?p ?o . OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }} }}
   UNION
   {{ BIND("in" AS ?dir) BIND(<{iri}> AS ?o) ?s ?p ?o . OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }} }}
   UNION
   {{ BIND("link" AS ?dir)
-     {{ <{iri}> ?q ?s FILTER(isIRI(?s)) }} UNION {{ ?s ?q <{iri}> }}
-     VALUES ?p {{ {labels} <{rdf_type}> <{notation}> }}
-     ?s ?p ?o }}
-  UNION
-  {{ BIND("link" AS ?dir)
-     {{ <{iri}> ?s ?x }} UNION {{ ?x ?s <{iri}> }}
-     UNION {{ GRAPH ?s {{ <{iri}> ?q ?x }} }} UNION {{ GRAPH ?s {{ ?x ?q <{iri}> }} }}
-     VALUES ?p {{ {labels} <{editorial}> }}
-     ?s ?p ?o }}
-  UNION
-  {{ BIND("link" AS ?dir)
-     {{ <{iri}> a ?s }} UNION {{ <{iri}> ?q ?x . ?x a ?s }} UNION {{ ?x ?q <{iri}> . ?x a ?s }}
-     VALUES ?p {{ {labels} }}
-     ?s ?p ?o }}
+     {{ SELECT DISTINCT ?s WHERE {{
+          {{ <{iri}> ?q ?s FILTER(isIRI(?s)) }} UNION {{ ?s ?q <{iri}> }}
+          UNION {{ <{iri}> ?s ?x }} UNION {{ ?x ?s <{iri}> }}
+          UNION {{ GRAPH ?s {{ <{iri}> ?q ?x }} }} UNION {{ GRAPH ?s {{ ?x ?q <{iri}> }} }}
+          UNION {{ <{iri}> a ?s }} UNION {{ <{iri}> ?q ?x . ?x a ?s }}
+          UNION {{ ?x ?q <{iri}> . ?x a ?s }}
+     }} }}
+     ?s ?p ?o .
+     FILTER(?p IN ({properties}))
+  }}
 }}"""
 
 
@@ -100,14 +98,8 @@ async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescriptio
     """The description of `iri` (empty when the graph says nothing about it). ValueError when
     `iri` is not a valid IRI."""
     checked = ox.NamedNode(iri).value  # raises ValueError: nothing unchecked reaches the query
-    labels = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
-    query = _QUERY.format(
-        iri=checked,
-        labels=labels,
-        rdf_type=RDF_TYPE,
-        notation=NOTATION,
-        editorial=EDITORIAL_LANGUAGE,
-    )
+    properties = (*LABEL_PROPERTIES, RDF_TYPE, NOTATION, EDITORIAL_LANGUAGE)
+    query = _QUERY.format(iri=checked, properties=", ".join(f"<{p}>" for p in properties))
     outcome, _ = await runner.answer(QueryJob(query, format_name="json"))
     return _collect(checked, select_solutions(outcome))
 
