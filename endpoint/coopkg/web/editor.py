@@ -13,22 +13,18 @@ browser connect to this origin only.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 from fastapi import APIRouter
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
 from ..vocab import PREFIXES
+from .pages import templates
 from .state import app_state
 from .static import root_path, static_url
 
 __all__ = ["EDITOR_PATHS", "default_query", "editor_page", "router"]
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 EDITOR_PATHS = ("/query",)
 """Where the editor page is served besides `/sparql` (which serves it to browsers)."""
@@ -59,16 +55,6 @@ _PAGE_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
-@cache  # the package's own templates: the same for every application in the process
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def default_query() -> str:
     """The text of every new tab: the prefixes, then a query that shows some of the graph."""
     declarations = "\n".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items())
@@ -94,7 +80,7 @@ def editor_page(request: Request) -> Response:
     }
     docs_url = getattr(request.app, "docs_url", None)
     html = (
-        _environment()
+        templates()
         .get_template("query.html")
         .render(
             version=__version__,

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from ..errors import SparqlError
 from ..query.index import build_index
 from ..query.statistics import compute_statistics
-from .documents import choose_language
+from .documents import PAGE_CSP, choose_language, plain_text
 from .http import MAX_AGE, etag_matches
 from .labels import STANDARD_LABELS, Label, pick_label, readable_iri
 from .state import AppState, app_state
@@ -35,18 +35,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _CACHE_LIMIT = 1024  # pages kept per application
-PAGE_CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 
 
 async def prepare(state: AppState) -> None:
@@ -83,12 +71,7 @@ def page_headers(language: str | None) -> dict[str, str]:
 
 
 def text_response(message: str, status: int) -> Response:
-    return Response(
-        message.rstrip("\n") + "\n",
-        status,
-        {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"},
-        media_type="text/plain; charset=utf-8",
-    )
+    return plain_text(status, message)
 
 
 async def site_page(
