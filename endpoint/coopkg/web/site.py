@@ -23,7 +23,6 @@ from .state import AppState, app_state
 from .static import root_path
 
 __all__ = [
-    "PAGE_CSP",
     "label_of",
     "origin",
     "page_headers",
