@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -330,3 +331,27 @@ def test_the_icas_structure_is_a_tree_of_kinds(server):
     assert counts["regional office"] == "4"
     assert counts["sectoral organisation"] == "8"
     assert int(counts["committee"]) + int(counts["network"]) >= 5
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["//evil.example/", "/\\evil.example/", "//evil.example/id/", "/%2F%2Fevil.example/",
+     "/%5Cevil.example/", "/query/", "/browse/", "/id/organisation/ica/", "/static//evil.example"],
+)  # fmt: skip
+def test_redirects_never_leave_the_site(server, path):
+    """Raw requests (no client normalises the path): any redirect stays on this host."""
+    host = urlsplit(server).netloc
+    address = (urlsplit(server).hostname, urlsplit(server).port)
+    with socket.create_connection(address) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    assert status < 500
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "location":
+            target = urljoin(f"{server}{path}", value.strip())
+            assert urlsplit(target).netloc == host, target
