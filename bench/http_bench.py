@@ -310,12 +310,15 @@ class ServerError(RuntimeError):
 
 
 def export_revision(revision: str) -> Path:
-    """The package folder (endpoint/) of a git revision, exported under the results folder."""
+    """The package folder (endpoint/) of a git revision, exported under the results folder with
+    the graph folders and pyproject.toml beside it, so that the package finds them as in a
+    checkout (newer revisions read ontology/ and shapes/ at start-up)."""
     target = OUT_DIR / f"baseline-{revision}"
-    if not (target / "endpoint" / "coopkg").is_dir():
+    if not (target / "pyproject.toml").is_file():
         target.mkdir(parents=True, exist_ok=True)
+        paths = ["endpoint", "pyproject.toml", "ontology", "data", "shapes", "queries"]
         archive = subprocess.run(
-            ["git", "archive", revision, "endpoint"], cwd=ROOT, capture_output=True, check=True
+            ["git", "archive", revision, *paths], cwd=ROOT, capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target / "endpoint"
@@ -529,6 +532,31 @@ class CoopkgServer(Server):
         ]
 
 
+class CoopkgGranian(CoopkgServer):
+    """The same application under granian (bench/granian_app.py) instead of uvicorn."""
+
+    def __init__(self, graph: Path, workers: int, name: str) -> None:
+        super().__init__(
+            graph,
+            [],
+            name=name,
+            label=f"coopkg under granian --workers {workers}",
+            env={"COOPKG_GRAPH_PATHS": json.dumps([str(graph)])},
+        )
+        self.workers = workers
+        self.mode = f"pyoxigraph in memory, granian {workers} worker(s)"
+
+    def command(self) -> list[str]:
+        exe = find_tool("granian")
+        if exe is None:
+            raise ServerError("granian is not installed (pip install granian)")
+        self.version = _version_of(exe)
+        return [exe, "--interface", "asgi", "--factory", "--loop", "uvloop",
+                "--workers", str(self.workers), "--host", HOST, "--port", str(self.port),
+                "--log-level", "warning", "--working-dir", str(Path(__file__).parent),
+                "granian_app:app"]  # fmt: skip
+
+
 class OxigraphMemory(Server):
     query_path = "/query"
 
@@ -625,6 +653,8 @@ class RdflibEndpoint(Server):
 
 
 SERVER_KEYS = ["coopkg", "coopkg-w2", "coopkg-nocache", "oxigraph", "oxigraph-ro", "rdflib"]
+# Run only when named in --servers (granian is not a dependency: pip install granian).
+OPTIONAL_SERVER_KEYS = ["coopkg-granian", "coopkg-granian-w2"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1132,7 +1162,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("-d", "--duration", type=float, default=None, help="s per cell (6; quick 3)")
     p.add_argument("-c", "--connections", default="2,16", help="comma-separated (default 2,16)")
-    p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {SERVER_KEYS}")
+    known = [*SERVER_KEYS, *OPTIONAL_SERVER_KEYS]
+    p.add_argument("--servers", default=",".join(SERVER_KEYS), help=f"subset of {known}")
     p.add_argument("--queries", default=",".join(QUERY_KEYS), help=f"subset of {QUERY_KEYS}")
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument(
@@ -1181,8 +1212,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.baseline and "coopkg-baseline" not in args.servers:
         args.servers.insert(0, "coopkg-baseline")
     for s in args.servers:
-        if s not in [*SERVER_KEYS, "coopkg-baseline"]:
-            p.error(f"unknown server {s!r}; choose from {SERVER_KEYS}")
+        if s not in [*known, "coopkg-baseline"]:
+            p.error(f"unknown server {s!r}; choose from {known}")
     for q in args.queries:
         if q not in QUERY_KEYS:
             p.error(f"unknown query {q!r}; choose from {QUERY_KEYS}")
@@ -1230,6 +1261,8 @@ def main(argv: list[str] | None = None) -> int:
             label="coopkg serve, no cache",
             env={"COOPKG_CACHE_ENTRIES": "0"},
         ),
+        "coopkg-granian": lambda: CoopkgGranian(graph, 1, "coopkg-granian"),
+        "coopkg-granian-w2": lambda: CoopkgGranian(graph, 2, "coopkg-granian-w2"),
         "oxigraph": lambda: OxigraphMemory(graph),
         "oxigraph-ro": lambda: OxigraphDisk(graph),
         "rdflib": lambda: RdflibEndpoint(graph),

@@ -81,10 +81,11 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    *args: str, startup_timeout: float = 60.0, env: dict | None = None
+    *args: str, startup_timeout: float = 60.0, env: dict | None = None, log: Path | None = None
 ) -> Iterator[str]:
     """Start `coopkg serve ARGS` on a free port; yield its base URL; stop it afterwards. The
-    server's output goes to a file, not a pipe nobody reads (a full pipe would block the server)."""
+    server's output goes to a file (`log`, or a temporary one), not a pipe nobody reads (a full
+    pipe would block the server)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -97,7 +98,7 @@ def running_server(
         str(port),
         *args,
     ]
-    output = tempfile.TemporaryFile(mode="w+")
+    output = open(log, "w+") if log else tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # Request limits.
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="bytes in a POST body (413)")
     max_url_bytes: int = Field(8 * 1024, ge=256, description="bytes in a request target (414)")
+    max_header_bytes: int = Field(
+        64 * 1024, ge=1024, description="bytes of header fields in a request head (431)"
+    )
+    # Read deadlines (coopkg.connection): a slow or stalled client is answered 408 and let go.
+    header_timeout: float = Field(
+        10.0, gt=0, description="seconds from a connection or a request's first byte to its head"
+    )
+    body_timeout: float = Field(30.0, gt=0, description="seconds from a request's head to its body")
 
     # An on-disk Oxigraph store made by `coopkg load` (coopkg.store): served as it is, no parsing.
     store_path: Path | None = None

@@ -19,6 +19,7 @@ import sys
 import uvicorn
 
 from .config import Settings
+from .connection import guarded_protocol
 from .web import create_app
 
 __all__ = ["bind_socket", "serve"]
@@ -30,7 +31,7 @@ def _config(settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=guarded_protocol(settings),
         log_level="warning",
         access_log=False,
         backlog=2048,

@@ -1,0 +1,221 @@
+"""HTTP/1.1 connections: the limits and read deadlines uvicorn's httptools protocol lacks.
+
+uvicorn (0.54, `uvicorn.protocols.http.httptools_impl`) arms one timer only, `timeout_keep_alive`,
+after a response, and cancels it on the first byte that arrives: a connection that opens and sends
+nothing, or trickles a request head or body a byte at a time, is held forever, and the head is
+buffered without bound. Its `httptools.parse_url` refuses targets over 65,535 bytes (the parser's
+16-bit offsets) with a bare `400 Invalid HTTP request`, before the application can answer 414.
+
+`guarded_protocol(settings)` is uvicorn's protocol with, per request:
+- the request target counted as it arrives: over `max_url_bytes`, 414 and the connection closed,
+  whatever the size (the application's own 414 check stays for the paths it sees);
+- the head (request line and headers) counted as it arrives: over `max_url_bytes +
+  max_header_bytes`, 431 and closed;
+- `header_timeout` seconds from a connection's opening, or from a request's first byte, to the end
+  of its head: 408 (or, if nothing of a request arrived, a silent close);
+- `body_timeout` seconds from the end of the head to the end of the body: 408 if no answer has
+  started, else closed. Time the server itself holds the reads back (a pipelined request waiting
+  for the one before it) does not count: the deadline is pushed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httptools
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from .config import Settings
+
+__all__ = ["guarded_protocol"]
+
+_LINGER = 2.0  # seconds a refused connection is drained before it is closed
+_REASONS = {408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with bounded heads and read deadlines (module docstring)."""
+
+    max_url_bytes = 8 * 1024
+    max_head_bytes = 72 * 1024
+    header_timeout = 10.0
+    body_timeout = 30.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._in_head = True  # reading a request head (or waiting for one)
+        self._started = False  # a byte of the current request arrived
+        self._head_bytes = 0
+        self._url_bytes = 0
+        self._header_bytes = 0
+        self._refused: _Refused | None = None
+        self._discarding = False  # answered and closing: what arrives is dropped
+        self._running: RequestResponseCycle | None = None  # the request being answered
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing() or self._discarding:
+            return
+        if self.flow.read_paused or self.pipeline:  # the server holds the reads, not the client
+            self._arm(self.header_timeout if self._in_head else self.body_timeout)
+            return
+        if self._in_head:
+            if self._started:
+                self._refuse(408, "the request head was not received in time")
+            else:
+                self.transport.close()
+            return
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:
+            self._refuse(408, "the request body was not received in time")
+        else:
+            self.transport.close()
+
+    # -- refusing ----------------------------------------------------------------------------
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer `status` and close, whatever the application is doing with this request."""
+        self._disarm()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the application's receive() now says http.disconnect
+            cycle.keep_alive = False
+            cycle.message_event.set()
+        body = (message + "\n").encode()
+        head = [
+            b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status]),
+            *(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers),
+            b"content-type: text/plain; charset=utf-8\r\n",
+            b"content-length: %d\r\n" % len(body),
+            b"access-control-allow-origin: *\r\n",
+            b"cache-control: no-store\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
+        # Closing with unread bytes in the socket would reset the connection, and the client could
+        # lose the answer before reading it: stop writing, drop what still comes, close shortly.
+        self._discarding = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(_LINGER, self.transport.close)
+
+    # -- uvicorn's protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        # uvicorn marks only the last request parsed (`self.cycle`) as disconnected: with
+        # pipelining, the one being answered then writes to a closed transport (a logged
+        # RuntimeError). Every request of the connection is told.
+        for cycle in (self._running, *(queued for queued, _ in self.pipeline)):
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+                cycle.message_event.set()
+        super().connection_lost(exc)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def data_received(self, data: bytes) -> None:
+        """uvicorn's, with the head counted and a refusal raised by a parser callback answered
+        as itself rather than as uvicorn's logged 400."""
+        if self._discarding:
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserError:
+            if self._refused is not None:
+                self._refuse(self._refused.status, self._refused.message)
+                return
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        if self._in_head and self._head_bytes > self.max_head_bytes:
+            self._refuse(431, f"the request head is over {self.max_head_bytes} bytes")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._started = True
+        self._url_bytes = 0
+        self._header_bytes = 0
+        self._refused = None
+        self._arm(self.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._url_bytes += len(url)
+        if self._url_bytes > self.max_url_bytes:
+            self._refused = _Refused(
+                414,
+                f"request target over the {self.max_url_bytes} byte limit; "
+                "send long queries by POST",
+            )
+            raise self._refused
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self.max_head_bytes - self.max_url_bytes:
+            self._refused = _Refused(431, f"the request head is over {self.max_head_bytes} bytes")
+            raise self._refused
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._arm(self.body_timeout)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+        self._in_head = True
+        self._started = False
+
+
+def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
+    """The protocol class for uvicorn's `http=`, with the limits of `settings`."""
+    return type(
+        "CoopkgHttpProtocol",
+        (GuardedHttpToolsProtocol,),
+        {
+            "max_url_bytes": settings.max_url_bytes,
+            "max_head_bytes": settings.max_url_bytes + settings.max_header_bytes,
+            "header_timeout": settings.header_timeout,
+            "body_timeout": settings.body_timeout,
+        },
+    )
