@@ -32,6 +32,10 @@ from .config import Settings
 __all__ = ["guarded_protocol"]
 
 _LINGER = 2.0  # seconds a refused connection is drained before it is closed
+# Seconds between two looks at a connection's deadline. A request only writes its deadline down;
+# one timer per busy connection looks at it, instead of two timers made and cancelled per request
+# on the hot path. A deadline is noticed at most this late.
+_TICK = 0.5
 _REASONS = {408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -52,7 +56,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline: asyncio.TimerHandle | None = None  # the connection's one timer
+        self._due: float | None = None  # when the current phase must have ended
         self._in_head = True  # reading a request head (or waiting for one)
         self._started = False  # a byte of the current request arrived
         self._head_bytes = 0
@@ -65,16 +70,31 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # -- deadlines ---------------------------------------------------------------------------
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expired)
+        self._due = self.loop.time() + seconds
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(min(_TICK, seconds), self._tick)
 
     def _disarm(self) -> None:
+        self._due = None  # the timer stops at its next tick
+
+    def _stop_timer(self) -> None:
+        self._due = None
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
-    def _expired(self) -> None:
+    def _tick(self) -> None:
         self._deadline = None
+        if self._due is None:
+            return
+        left = self._due - self.loop.time()
+        if left > 0:
+            self._deadline = self.loop.call_later(min(_TICK, left), self._tick)
+            return
+        self._due = None
+        self._expired()
+
+    def _expired(self) -> None:
         if self.transport.is_closing() or self._discarding:
             return
         if self.flow.read_paused or self.pipeline:  # the server holds the reads, not the client
@@ -96,7 +116,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer `status` and close, whatever the application is doing with this request."""
-        self._disarm()
+        self._stop_timer()
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the application's receive() now says http.disconnect
@@ -127,7 +147,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._arm(self.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._stop_timer()
         # uvicorn marks only the last request parsed (`self.cycle`) as disconnected: with
         # pipelining, the one being answered then writes to a closed transport (a logged
         # RuntimeError). Every request of the connection is told.
