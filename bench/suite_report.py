@@ -50,10 +50,14 @@ def _speedup(rd: dict, direct: float | None) -> str:
     if not direct:
         return "–"
     if rd.get("seconds"):
-        return f"{rd['seconds'] / direct:,.0f}×"
+        return _times(rd["seconds"] / direct)
     if rd.get("timeout"):
-        return f"> {rd['timeout'] / direct:,.0f}×"
+        return "> " + _times(rd["timeout"] / direct)
     return "–"
+
+
+def _times(r: float) -> str:
+    return f"{r:,.0f}×" if r >= 10 else f"{r:.2g}×"
 
 
 def render_load(rows: list[dict]) -> list[str]:
