@@ -65,30 +65,38 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7"]
 # ------------------------------------------------------------------------------ processes
 
 
+def _hwm(pid: int) -> int:
+    """Peak RSS of a live process (VmHWM). Not ru_maxrss from wait4: Linux keeps that across
+    execve, so a child forked from this (large) process would report this process's peak."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
-    """Run a command; its wall time, exit status, max RSS (wait4) and output."""
+    """Run a command; its wall time, exit status, peak RSS (VmHWM, polled) and output."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env)
-        deadline = start + timeout
-        status, usage = 0, None
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _hwm(proc.pid))
+            if time.perf_counter() > start + timeout:
                 proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                return {"seconds": None, "timeout": timeout, "max_rss": usage.ru_maxrss * 1024}
-            time.sleep(0.05)
+                proc.wait()
+                return {"seconds": None, "timeout": timeout, "max_rss": peak}
+            time.sleep(0.02)
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return {
             "seconds": seconds,
             "rc": proc.returncode,
-            "max_rss": usage.ru_maxrss * 1024,
+            "max_rss": peak,
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace")[-2000:],
         }
