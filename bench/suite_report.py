@@ -293,6 +293,16 @@ def _plot_validation(ax: Any, v: dict) -> None:
         color=PALETTE[0],
         label="coopkg validate (shipped + synthetic)",
     )
+    killed = [(int(k), v[k]["timeout"]) for k in keys if v[k].get("seconds") is None]
+    if killed:
+        ax.scatter(
+            [k[0] for k in killed],
+            [k[1] for k in killed],
+            marker="x",
+            s=60,
+            color=PALETTE[3],
+            label="killed at the timeout (more than this)",
+        )
     if v["shipped"].get("seconds"):
         ax.axhline(
             v["shipped"]["seconds"], color=PALETTE[1], linestyle=":", label="shipped graph alone"
@@ -321,7 +331,8 @@ def _plot_external(ax: Any, e: dict) -> None:
         f"request ({sum(k.startswith('point-') for k in keys)} point lookups, "
         "then competency queries)"
     )
-    ax.set_ylabel("ms added by coopkg (median)")
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylabel("ms added by coopkg (median; symlog)")
     ax.set_title("4. coopkg --sparql-backend in front of oxigraph serve")
     ax.legend(fontsize=7)
 
