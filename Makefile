@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test validate lint check bench browser apache virtuoso notebooks clean
+.PHONY: install serve test validate lint check bench bench-suite bench-soak browser apache virtuoso notebooks clean
 
 install: $(STAMP)
 
@@ -57,6 +57,16 @@ virtuoso:
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/http_bench.py
+
+# Big-graph suite (load, competency queries, validation, external engine, memory; about 20-30
+# minutes) and the 10-minute soak run; results in bench/results/ (bench/README.md).
+bench-suite: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/suite.py
+
+bench-soak: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info endpoint/*.egg-info
