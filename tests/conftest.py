@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from coopkg.dataset import DatasetInfo
 from coopkg.errors import EngineFailed
+from coopkg.local import free_port
 from rdflib import Dataset, URIRef
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,12 +71,6 @@ def recording_server() -> Iterator[tuple[str, list[str]]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
