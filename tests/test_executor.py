@@ -525,8 +525,9 @@ def test_deep_query_past_the_guard_does_not_crash_the_worker(pool):
     assert executor.worker_pids() == pids
 
 
-def test_zygote_death_reloads_the_dataset(data_dir):
-    """If the zygote dies (its workers die with it), a new one loads the dataset again."""
+def test_zygote_death_reloads_the_dataset(data_dir, caplog):
+    """If the zygote dies (its workers die with it), a new one loads the dataset again, and the
+    log says how it ended."""
     with started(data_dir, query_workers=2) as (executor, loop):
         zygote, workers = executor.zygote_pid, executor.worker_pids()
         os.kill(zygote, signal.SIGKILL)
@@ -544,6 +545,17 @@ def test_zygote_death_reloads_the_dataset(data_dir):
         assert answered is not None and answered.rows == 1
         assert executor.zygote_pid not in (0, zygote)
         assert len(executor.worker_pids()) == 2
+    assert "the query engine's zygote was killed by SIGKILL; reloading" in caplog.text
+
+
+def test_closing_with_a_fork_request_unanswered_is_quiet(data_dir, capfd):
+    """A query killed at its timeout asks the zygote for a successor; closing the engine before
+    the answer is read resets the zygote's socket, which it takes as the end, with no traceback."""
+    with started(data_dir, query_workers=1, query_timeout=0.5) as pair:
+        with pytest.raises(QueryTimeout):
+            run(pair, BURN)
+    time.sleep(0.3)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_worker_killed_while_idle_is_replaced(pool):

@@ -27,6 +27,7 @@ import asyncio
 import logging
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -176,7 +177,9 @@ class WorkerPool:
 
         async def restart() -> None:
             try:
-                _log.error("the query engine's zygote exited; reloading the dataset")
+                _log.error(
+                    "the query engine's zygote %s; reloading the dataset", self._how_it_ended()
+                )
                 await self._stop_zygote()
                 await self._start_zygote()
                 await self._fill_pool()
@@ -187,6 +190,16 @@ class WorkerPool:
                 self._restarting = False
 
         self._background(restart())
+
+    def _how_it_ended(self) -> str:
+        """The zygote's end in words, so that a log says what killed it (SIGKILL here is the
+        kernel's OOM killer or an operator; an exception exits 1 with its traceback on stderr)."""
+        code = self._zygote.poll() if self._zygote is not None else None
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with status {code}"
 
     def _background(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

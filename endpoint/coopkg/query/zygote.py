@@ -22,6 +22,8 @@ import socket
 import sys
 from typing import NoReturn
 
+import pyoxigraph as ox
+
 from ..config import Settings
 from ..dataset import GraphSource, LoadError, load_store
 from ..meta import open_store
@@ -90,12 +92,20 @@ def _zygote_main(
     gc.collect()
     gc.freeze()  # keep the collector from writing to (and so copying) the shared pages
     ctl.sendall(frame(("ready", info, isolated)))
-    while True:
-        request = ctl.recv(1)
-        if not request:
-            os._exit(0)
+    try:
+        _fork_on_request(ctl, store, settings, isolated, policy)
+    except ConnectionError:  # the server closed with a fork request unanswered: the end too
+        pass
+    os._exit(0)
+
+
+def _fork_on_request(
+    ctl: socket.socket, store: ox.Store, settings: Settings, isolated: bool, policy: WorkerPolicy
+) -> None:
+    """Fork a worker for each byte the server sends; return when it closes the socket."""
+    zygote = os.getpid()
+    while ctl.recv(1):
         ours, theirs = socket.socketpair()
-        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
             ctl.close()
@@ -110,7 +120,9 @@ def _zygote_main(
             fds = [ours.fileno(), pidfd]
         except OSError:
             pidfd, fds = -1, [ours.fileno()]
-        socket.send_fds(ctl, [LENGTH.pack(pid)], fds)
-        ours.close()
-        if pidfd >= 0:
-            os.close(pidfd)
+        try:
+            socket.send_fds(ctl, [LENGTH.pack(pid)], fds)
+        finally:
+            ours.close()
+            if pidfd >= 0:
+                os.close(pidfd)
