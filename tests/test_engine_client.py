@@ -64,6 +64,24 @@ def test_connections_are_kept_alive_and_replaced_when_the_engine_closed_them(
     asyncio.run(scenario())
 
 
+def test_an_error_the_engine_sent_on_an_idle_connection_is_not_an_answer(tmp_path: Path) -> None:
+    """Oxigraph server with --timeout-s answers an idle keep-alive connection with `500 Resource
+    temporarily unavailable (os error 11)` when its read times out, then closes it: that must
+    not be read as the answer to the next query sent on it."""
+
+    async def scenario(url: str) -> None:
+        client = EngineClient(url, max_connections=2)
+        assert (await client.post_form(_ask(1), SRX, 1 << 20)).status == 200
+        await asyncio.sleep(1.6)  # past the engine's 1 s: its 500 arrives on the idle connection
+        answer = await client.post_form(_ask(2), SRX, 1 << 20)
+        assert answer.status == 200, answer.body
+        assert client.opened == 2
+        await client.close()
+
+    with oxigraph_server(tmp_path, timeout_s=1) as engine:
+        asyncio.run(scenario(engine.query_url))
+
+
 def test_an_answer_over_the_cap_is_cut_and_its_connection_dropped(tmp_path: Path) -> None:
     async def scenario(url: str) -> None:
         client = EngineClient(url, max_connections=2)

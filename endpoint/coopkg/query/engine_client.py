@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import SupportsIndex
 from urllib.parse import unquote, urlsplit
 
 import h11
@@ -46,8 +48,26 @@ class EngineAnswer:
     cut: bool
 
 
+class _Reader(asyncio.StreamReader):
+    """A stream reader that notices anything arriving while its connection is idle: an engine
+    may answer an idle keep-alive connection with an error of its own before closing it
+    (Oxigraph server sends `500 Resource temporarily unavailable` when its read times out), and
+    that answer must not be taken for the next request's."""
+
+    idle = False
+    spoilt = False
+
+    def feed_data(self, data: Iterable[SupportsIndex]) -> None:
+        self.spoilt = self.spoilt or self.idle
+        super().feed_data(data)
+
+    def feed_eof(self) -> None:
+        self.spoilt = self.spoilt or self.idle
+        super().feed_eof()
+
+
 class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: _Reader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
         self.state = h11.Connection(h11.CLIENT)
@@ -86,7 +106,8 @@ class EngineClient:
         async with self._slots:
             while self._idle:
                 connection = self._idle.pop()
-                if connection.reader.at_eof():  # the engine closed it while it was idle
+                connection.reader.idle = False
+                if connection.reader.spoilt:  # the engine wrote or closed while it was idle
                     connection.close()
                     continue
                 try:
@@ -104,13 +125,18 @@ class EngineClient:
         context = ssl.create_default_context() if self._tls else None
         try:
             async with asyncio.timeout(self._connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    self._host, self._port, ssl=context, limit=_READ_SIZE
+                loop = asyncio.get_running_loop()
+                reader = _Reader(limit=_READ_SIZE, loop=loop)
+                transport, protocol = await loop.create_connection(
+                    lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
+                    self._host,
+                    self._port,
+                    ssl=context,
                 )
         except (OSError, TimeoutError) as exc:
             raise EngineUnreachable(f"cannot connect ({type(exc).__name__})") from None
         self.opened += 1
-        return _Connection(reader, writer)
+        return _Connection(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
 
     async def _exchange(
         self, connection: _Connection, body: bytes, accept: str, cap: int, *, reused: bool
@@ -167,6 +193,7 @@ class EngineClient:
         finally:
             if keep:
                 state.start_next_cycle()
+                connection.reader.idle = True
                 self._idle.append(connection)
             else:
                 connection.close()
