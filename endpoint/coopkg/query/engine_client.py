@@ -4,13 +4,16 @@ keep-alive connections, each request sent in one write, the answer read within a
 Why not httpx (which `coopkg push` and the tests still use): on loopback, the engine's own work
 for a point lookup is a few hundred microseconds, and httpx's per-request machinery (request and
 header objects, cookies, anyio cancel scopes, an `import sniffio` attempt per lock, headers and
-body in separate writes) cost more than that (bench/README.md has the figures). h11, the HTTP/1.1
-state machine httpx itself uses, parses the answers here: chunked or sized bodies, HTTP/1.0
-engines that close after each answer, keep-alive only when both sides allow it.
+body in separate writes) cost more than that; h11, its pure-Python parser, alone costs about
+0.1 ms an answer. Answers are parsed by httptools (llhttp, in C; uvicorn's parser, already a
+dependency): sized or chunked bodies, and HTTP/1.0 engines whose body ends with the connection.
+The request head is written here: every value in it comes from the settings or from
+coopkg.query.remote's constants, and is checked once for line breaks. Figures: bench/README.md.
 
 The engine is trusted no more than the client is: answers are read within `cap` bytes; a
-connection is reused only after a whole, uncut answer; one that fails before the first byte of its
-answer had been kept idle and is retried once on a fresh connection (the engine may close idle
+connection is reused only after a whole, uncut answer, when the engine allows keep-alive, and
+when nothing arrived on it while it was idle; one that fails before the first byte of its answer
+had been kept idle and is retried once on a fresh connection (the engine may close idle
 connections at any time, and queries are read-only, so a retry is safe); any other failure is
 `EngineUnreachable`. Cancellation (the caller's timeout) closes the connection in use.
 """
@@ -25,11 +28,10 @@ from dataclasses import dataclass
 from typing import SupportsIndex
 from urllib.parse import unquote, urlsplit
 
-import h11
+import httptools
 
 __all__ = ["EngineAnswer", "EngineClient", "EngineUnreachable"]
 
-_FORM = b"application/x-www-form-urlencoded"
 _READ_SIZE = 256 * 1024
 
 
@@ -70,7 +72,6 @@ class _Connection:
     def __init__(self, reader: _Reader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.state = h11.Connection(h11.CLIENT)
 
     def close(self) -> None:
         self.writer.close()
@@ -78,6 +79,46 @@ class _Connection:
 
 class _Stale(Exception):
     """A kept-alive connection failed before its answer began: the engine had closed it."""
+
+
+class _Collector:
+    """httptools' callbacks for one answer."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.headers: dict[str, str] = {}
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.cut = False
+        self.framed = False  # Content-Length or chunked: else the body ends with the connection
+        self.head_done = False
+        self.keep_alive = False
+        self.parser: httptools.HttpResponseParser | None = None
+        self.messages = 0
+        self.complete = False
+
+    def on_message_begin(self) -> None:
+        self.messages += 1
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+        if key == "content-length" or (key == "transfer-encoding" and "chunked" in text.lower()):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        self.head_done = True
+        # Only here: httptools forgets it once the message is complete.
+        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.cut:
+            self.parts.append(body)
+            self.size += len(body)
+            self.cut = self.size > self.cap
+
+    def on_message_complete(self) -> None:
+        self.complete = True
 
 
 class EngineClient:
@@ -90,12 +131,17 @@ class EngineClient:
         self._host = parts.hostname
         self._tls = parts.scheme == "https"
         self._port = parts.port or (443 if self._tls else 80)
-        self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._host_header = parts.netloc.rpartition("@")[2].encode()  # never credentials in Host
-        self._extra: list[tuple[bytes, bytes]] = []
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.netloc.rpartition("@")[2]  # never the credentials
+        head = f"POST {target} HTTP/1.1\r\nHost: {host}\r\n"
+        head += "Content-Type: application/x-www-form-urlencoded\r\n"
         if parts.username is not None:  # credentials in the URL: Basic, as httpx would send them
             user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            self._extra.append((b"Authorization", b"Basic " + base64.b64encode(user.encode())))
+            head += f"Authorization: Basic {base64.b64encode(user.encode()).decode()}\r\n"
+        if any(c in target + host for c in " \r\n\t"):
+            raise ValueError(f"the URL has white space in it: {url!r}")
+        self._head = head.encode()
+        self._accept: dict[str, bytes] = {}
         self._connect_timeout = connect_timeout
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: list[_Connection] = []
@@ -138,70 +184,48 @@ class EngineClient:
         self.opened += 1
         return _Connection(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
 
+    def _request(self, body: bytes, accept: str) -> bytes:
+        line = self._accept.get(accept)
+        if line is None:
+            if "\r" in accept or "\n" in accept:
+                raise ValueError(f"a line break in an Accept value: {accept!r}")
+            line = self._accept[accept] = f"Accept: {accept}\r\n".encode("latin-1")
+        return b"%s%sContent-Length: %d\r\n\r\n%s" % (self._head, line, len(body), body)
+
     async def _exchange(
         self, connection: _Connection, body: bytes, accept: str, cap: int, *, reused: bool
     ) -> EngineAnswer:
-        state = connection.state
         keep = False
         answered = False  # a byte of the answer arrived: no retry past this point
+        collector = _Collector(cap)
+        parser = collector.parser = httptools.HttpResponseParser(collector)
         try:
-            request = h11.Request(
-                method="POST",
-                target=self._target,
-                headers=[
-                    (b"Host", self._host_header),
-                    (b"Accept", accept.encode("latin-1")),
-                    (b"Content-Type", _FORM),
-                    (b"Content-Length", b"%d" % len(body)),
-                    *self._extra,
-                ],
-            )
-            head = state.send(request) or b""
-            rest = (state.send(h11.Data(data=body)) or b"") + (
-                state.send(h11.EndOfMessage()) or b""
-            )
-            connection.writer.write(head + rest)  # one write: no wait for a second segment
+            connection.writer.write(self._request(body, accept))  # one write: one segment
             await connection.writer.drain()
-            response: h11.Response | None = None
-            parts: list[bytes] = []
-            size = 0
-            cut = False
-            while True:
-                event = state.next_event()
-                if event is h11.NEED_DATA:
-                    data = await connection.reader.read(_READ_SIZE)
-                    answered = answered or bool(data)
-                    state.receive_data(data)
-                elif isinstance(event, h11.Response):
-                    response = event
-                elif isinstance(event, h11.Data):
-                    parts.append(bytes(event.data))
-                    size += len(event.data)
-                    if size > cap:
-                        cut = True
-                        break
-                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                    break
-            if response is None:
-                raise h11.RemoteProtocolError("no answer")
-            keep = not cut and state.our_state is h11.DONE and state.their_state is h11.DONE
-            return EngineAnswer(response.status_code, _headers(response), b"".join(parts), cut)
-        except (OSError, h11.ProtocolError) as exc:
+            while not collector.complete and not collector.cut:
+                data = await connection.reader.read(_READ_SIZE)
+                if not data:
+                    if collector.head_done and not collector.framed:
+                        break  # HTTP/1.0 style: the body ended with the connection
+                    raise ConnectionResetError("the engine closed the connection mid-answer")
+                answered = True
+                parser.feed_data(data)
+            if collector.messages != 1:
+                raise httptools.HttpParserError("more than one answer to one request")
+            keep = collector.complete and collector.framed and collector.keep_alive
+            return EngineAnswer(
+                parser.get_status_code(),
+                collector.headers,
+                b"".join(collector.parts),
+                collector.cut,
+            )
+        except (OSError, httptools.HttpParserError) as exc:
             if reused and not answered:
                 raise _Stale from None
             raise EngineUnreachable(f"the connection failed ({type(exc).__name__})") from None
         finally:
-            if keep:
-                state.start_next_cycle()
+            if keep and not collector.cut:
                 connection.reader.idle = True
                 self._idle.append(connection)
             else:
                 connection.close()
-
-
-def _headers(response: h11.Response) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in response.headers:
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    return headers
