@@ -100,7 +100,10 @@ class RemoteEngine:
 
     async def start(self) -> DatasetInfo:
         # As many kept-alive connections as requests the runner lets in flight at once.
-        self._client = EngineClient(self.url, max_connections=8 * self._settings.query_workers)
+        try:
+            self._client = EngineClient(self.url, max_connections=8 * self._settings.query_workers)
+        except ValueError as exc:
+            raise LoadError(f"the SPARQL engine at {self.url}: {exc}") from None
         try:
             info = await self.refresh()
         except (EngineFailed, BadGateway, EngineTimeout) as exc:
