@@ -25,7 +25,13 @@ the engine's answer is never passed through:
 - The dataset is explicit: without FROM in the query or graph parameters in the request, the
   engine is sent the pushed default graph (`vocab.DEFAULT_GRAPH`) and the pushed named graphs as
   `default-graph-uri` / `named-graph-uri`, so the engine's own idea of a default graph, its
-  system graphs and the version record never show.
+  system graphs and the version record never show. The named graphs are sent only when the
+  query text could reach them (it says `graph`, or has a `\\u` escape that could spell it): a
+  query without a GRAPH pattern sees the default graph alone either way, and an engine builds
+  its dataset view per request, at a cost that grows with the graphs listed. These parameters
+  are encoded once per dataset version (`_DatasetForm`), not per request.
+- Requests go through coopkg.query.engine_client (keep-alive connections, one write per
+  request), not httpx: on loopback httpx's own per-request cost was larger than the engine's.
 - `start` and `refresh` read the version record `coopkg push` wrote (coopkg.meta).
 """
 
@@ -35,8 +41,8 @@ import asyncio
 import dataclasses
 import re
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
-import httpx
 import pyoxigraph as ox
 
 from ..config import Settings
@@ -46,6 +52,7 @@ from ..formats import ResultFormats
 from ..meta import META_QUERY, info_from_rows
 from ..vocab import DEFAULT_GRAPH
 from . import QueryJob, QueryOutcome
+from .engine_client import EngineAnswer, EngineClient, EngineUnreachable
 from .guard import INLINE_SCAN_LIMIT, check_query, scan_query, token_stream
 from .results import Limits, serialise
 
@@ -64,36 +71,39 @@ _POSITION = re.compile(r"error at (\d+):(\d+): ")
 
 
 @dataclasses.dataclass(frozen=True)
-class _Answer:
-    """What the engine answered, read within the download cap (`cut`: the cap stopped it)."""
+class _DatasetForm:
+    """The dataset parameters of one dataset version, form-encoded once (each starts with `&`):
+    the pushed default graph alone, and with every pushed named graph."""
 
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    cut: bool
+    info: DatasetInfo | None
+    default_only: bytes
+    with_named: bytes
+
+    @classmethod
+    def of(cls, info: DatasetInfo | None) -> _DatasetForm:
+        default = [("default-graph-uri", DEFAULT_GRAPH)]
+        named = [("named-graph-uri", g) for g in (info.named_graphs if info is not None else ())]
+        return cls(info, _form(default), _form(default + named))
 
 
 class RemoteEngine:
     """coopkg.query.Engine over an external SPARQL 1.1 query endpoint at `url`."""
 
-    def __init__(
-        self, url: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
         self._settings = settings
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: EngineClient | None = None
         self._info: DatasetInfo | None = None
+        self._dataset_form = _DatasetForm.of(None)
         self._virtuoso = False
         self._base = f"BASE <{settings.base_iri}> "
 
     async def start(self) -> DatasetInfo:
-        timeout = httpx.Timeout(self._settings.query_timeout + 5, connect=5)
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            transport=self._transport,
-            limits=httpx.Limits(max_connections=8 * self._settings.query_workers),
-        )
+        # As many kept-alive connections as requests the runner lets in flight at once.
+        try:
+            self._client = EngineClient(self.url, max_connections=8 * self._settings.query_workers)
+        except ValueError as exc:
+            raise LoadError(f"the SPARQL engine at {self.url}: {exc}") from None
         try:
             info = await self.refresh()
         except (EngineFailed, BadGateway, EngineTimeout) as exc:
@@ -109,17 +119,19 @@ class RemoteEngine:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def refresh(self) -> DatasetInfo | None:
         """Read the version record again: the dataset the engine holds now (None: none)."""
-        answer = await self._send(META_QUERY, {}, _XML)
+        answer = await self._send(META_QUERY, b"", _XML)
         self._virtuoso = answer.headers.get("server", "").startswith("Virtuoso")
         results = self._parse(answer, "SELECT")
         info = info_from_rows([(row["p"], row["o"]) for row in results])
         if info is not None:
             self._info = info
+            if info != self._dataset_form.info:  # a new version: encode its graphs once
+                self._dataset_form = _DatasetForm.of(info)
         return info
 
     async def run(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome:
@@ -151,57 +163,55 @@ class RemoteEngine:
 
     # ---- the request
 
-    def _dataset(self, job: QueryJob) -> dict[str, Any]:
+    def _dataset(self, job: QueryJob) -> bytes:
+        """The dataset parameters of the request, form-encoded, each starting with `&`."""
         if job.default_graph_uris or job.named_graph_uris:
-            return {
-                "default-graph-uri": list(job.default_graph_uris),
-                "named-graph-uri": list(job.named_graph_uris),
-            }
-        if any(kind == "word" and text.upper() == "FROM" for kind, text in token_stream(job.query)):
-            return {}  # the query names its dataset
-        named = self._info.named_graphs if self._info is not None else ()
-        return {"default-graph-uri": [DEFAULT_GRAPH], "named-graph-uri": list(named)}
+            return _form(
+                [("default-graph-uri", g) for g in job.default_graph_uris]
+                + [("named-graph-uri", g) for g in job.named_graph_uris]
+            )
+        query = job.query
+        lowered = query.lower()
+        if "from" in lowered and any(
+            kind == "word" and text.upper() == "FROM" for kind, text in token_stream(query)
+        ):
+            return b""  # the query names its dataset
+        form = self._dataset_form
+        # Erring towards sending them: any "graph" (an IRI's too), or an escape that could hide it.
+        if "graph" in lowered or "\\u" in lowered:
+            return form.with_named
+        return form.default_only
 
     def _download_cap(self) -> int:
         # SPARQL XML is a few times larger than the TSV the caps are measured on.
         return 4 * self._settings.max_result_bytes + (1 << 20)
 
-    async def _send(self, query: str, dataset: dict[str, Any], accept: str) -> _Answer:
+    async def _send(self, query: str, dataset: bytes, accept: str) -> EngineAnswer:
         if self._client is None:
             raise EngineFailed("the query engine is not running")
-        form: dict[str, Any] = {"query": query, **dataset}
         timeout = self._settings.query_timeout
+        body = b"query=" + quote_plus(query).encode() + dataset
         if self._virtuoso:
-            form["timeout"] = str(int(timeout * 1000))
-        request = self._client.build_request(
-            "POST", self.url, data=form, headers={"Accept": accept}
-        )
+            body += b"&timeout=%d" % int(timeout * 1000)
         try:
             async with asyncio.timeout(timeout + 2):
-                response = await self._client.send(request, stream=True)
-                try:
-                    body, cut = await _read_capped(response, self._download_cap())
-                finally:
-                    await response.aclose()
+                answer = await self._client.post_form(body, accept, self._download_cap())
         except TimeoutError:
             raise EngineTimeout(
                 f"the SPARQL engine gave no whole answer within the {timeout:g} s limit"
             ) from None
-        except httpx.TimeoutException:
-            raise EngineTimeout(f"the SPARQL engine did not answer within {timeout:g} s") from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except EngineUnreachable as exc:
             raise EngineFailed(
-                f"the SPARQL engine is not available ({type(exc).__name__}); try again later"
+                f"the SPARQL engine is not available ({exc}); try again later"
             ) from None
-        except httpx.HTTPError as exc:
-            raise BadGateway(f"the SPARQL engine could not be asked: {exc}") from None
-        answer = _Answer(response.status_code, response.headers, body, cut)
+        if answer.cut and answer.status == 200:  # keep whole lines: N-Triples stays parseable
+            answer = dataclasses.replace(answer, body=_whole_lines(answer.body))
         _check_status(answer, len(self._base) if query.startswith(self._base) else 0)
         return answer
 
     # ---- the answer
 
-    def _parse(self, answer: _Answer, operation: str) -> Any:
+    def _parse(self, answer: EngineAnswer, operation: str) -> Any:
         headers, body = answer.headers, answer.body
         if headers.get("x-sql-state", "").upper() == "S1TAT":
             raise EngineTimeout(
@@ -250,25 +260,18 @@ class RemoteEngine:
             )
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """The body, read up to just past `cap` bytes (then cut at a line end), and whether it was
-    cut."""
-    parts: list[bytes] = []
-    size = 0
-    cut = False
-    async for chunk in response.aiter_bytes():
-        parts.append(chunk)
-        size += len(chunk)
-        if size > cap:
-            cut = True
-            break
-    body = b"".join(parts)
-    if cut and response.status_code == 200:
-        body = body[: body.rfind(b"\n") + 1] if b"\n" in body else body[:cap]
-    return body, cut
+def _form(pairs: list[tuple[str, str]]) -> bytes:
+    """`&name=value…`, form-encoded (empty for no pairs)."""
+    return ("&" + urlencode(pairs)).encode() if pairs else b""
 
 
-def _check_status(answer: _Answer, shift: int) -> None:
+def _whole_lines(body: bytes) -> bytes:
+    """A body cut at the download cap, up to its last line end."""
+    end = body.rfind(b"\n")
+    return body[: end + 1] if end >= 0 else body
+
+
+def _check_status(answer: EngineAnswer, shift: int) -> None:
     """Raise the error an engine's non-200 answer means. `shift`: characters this module put
     before the client's query on its first line."""
     status = answer.status
