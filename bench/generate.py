@@ -6,6 +6,12 @@ members of the alliance, many cooperatives that are members of a federation (som
 directly), labels in English and French, founding years, and membership figures as dated
 observations, each with its `dcterms:source`.
 
+It conforms to shapes/: every typed resource (sites, figures and the synthetic sources included)
+has a preferred label in English and in French and a `dcterms:source` (a synthetic source, which
+names itself, as the shipped sources do), concept schemes list their top concepts, and every
+resource is written whole: the last triples up to N are extra `skos:altLabel`s of the alliance
+rather than a cooperative cut short (tests/test_generate.py validates a small registry).
+
 Every IRI lies under https://w3id.org/coops4dev/id/synthetic/ so that nobody mistakes it for
 real data. The output is deterministic for a given (triples, seed): the same file, byte for byte.
 
@@ -27,7 +33,7 @@ from pathlib import Path
 
 __all__ = ["GENERATOR_VERSION", "SYN", "VOCAB", "cooperative_iri", "generate", "graph_path"]
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
 SYN = "https://w3id.org/coops4dev/id/synthetic/"
@@ -50,6 +56,7 @@ VOCAB = {
     "altLabel": SKOS + "altLabel",
     "inScheme": SKOS + "inScheme",
     "topConceptOf": SKOS + "topConceptOf",
+    "hasTopConcept": SKOS + "hasTopConcept",
     "ConceptScheme": SKOS + "ConceptScheme",
     "FormalOrganization": ORG + "FormalOrganization",
     "Site": ORG + "Site",
@@ -200,24 +207,32 @@ def _typed(text: str, datatype: str) -> str:
 
 
 class _Writer:
-    """Collects N-Triples lines until the target count is reached."""
+    """Collects N-Triples lines; a block of them (one cooperative with its site and figures) is
+    kept only when it fits under the target, so that no resource is cut short."""
 
     def __init__(self, target: int) -> None:
         self.target = target
         self.lines: list[str] = []
-
-    @property
-    def full(self) -> bool:
-        return len(self.lines) >= self.target
+        self._block_start: int | None = None
 
     def add(self, s: str, p: str, o: str) -> None:
         """`o` is an IRI (no quotes) or an already formatted literal (starting with a quote)."""
-        if len(self.lines) < self.target:
-            obj = o if o.startswith('"') else f"<{o}>"
-            self.lines.append(f"<{s}> <{VOCAB.get(p, p)}> {obj} .\n")
+        obj = o if o.startswith('"') else f"<{o}>"
+        self.lines.append(f"<{s}> <{VOCAB.get(p, p)}> {obj} .\n")
 
     def add_type(self, s: str, cls: str) -> None:
         self.add(s, "type", VOCAB[cls])
+
+    def begin(self) -> None:
+        self._block_start = len(self.lines)
+
+    def commit(self) -> bool:
+        """Keep the block begun last if it fits; otherwise drop it and say so."""
+        assert self._block_start is not None
+        if len(self.lines) > self.target:
+            del self.lines[self._block_start :]
+            return False
+        return True
 
 
 def _skeleton(w: _Writer) -> dict:
@@ -238,6 +253,9 @@ def _skeleton(w: _Writer) -> dict:
         sources.append(iri)
         w.add_type(iri, "BibliographicResource")
         w.add(iri, "title", _lang(f"Synthetic annual report {k}", "en"))
+        w.add(iri, "prefLabel", _lang(f"Synthetic annual report {k}", "en"))
+        w.add(iri, "prefLabel", _lang(f"Rapport annuel synthétique {k}", "fr"))
+        w.add(iri, "source", iri)  # a source names itself, as the shipped ones do
         w.add(iri, "publisher", alliance)
         w.add(iri, "issued", _typed(str(FIGURE_YEARS[k % len(FIGURE_YEARS)]), "gYear"))
         w.add(iri, "language", LANG + "en")
@@ -254,6 +272,7 @@ def _skeleton(w: _Writer) -> dict:
         w.add_type(iri, cls)
         w.add(iri, "inScheme", in_scheme)
         w.add(iri, "topConceptOf", in_scheme)
+        w.add(in_scheme, "hasTopConcept", iri)
         w.add(iri, "prefLabel", _lang(en, "en"))
         w.add(iri, "prefLabel", _lang(fr, "fr"))
         w.add(iri, "source", first_source)
@@ -309,8 +328,6 @@ def _skeleton(w: _Writer) -> dict:
 def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -> dict:
     """Write exactly `triples` triples to `out` (default bench/out/synthetic-N.nt) and a
     `.json` file beside it; return that metadata."""
-    if triples < 2000:
-        raise ValueError("at least 2000 triples")
     out = out or graph_path(triples, seed)
     rng = random.Random(seed)
     w = _Writer(triples)
@@ -319,8 +336,8 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
     sources = sk["sources"]
 
     # One federation per country per 400 cooperatives (at least one per country), each a member
-    # of the alliance. About 24 triples per cooperative, so a cooperative count follows.
-    est_coops = max(60, triples // 24)
+    # of the alliance. About 31 triples per cooperative, so a cooperative count follows.
+    est_coops = max(60, triples // 31)
     feds_per_country = max(1, est_coops // (400 * len(countries)))
     federations: dict[str, list[str]] = {c: [] for c in countries}
     for ci, country in enumerate(countries):
@@ -328,6 +345,7 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
         for f in range(feds_per_country):
             iri = f"{SYN}federation/{code}-{f}"
             site = f"{SYN}site/federation-{code}-{f}"
+            source = sources[(ci + f) % len(sources)]
             federations[country].append(iri)
             w.add_type(iri, "FormalOrganization")
             w.add_type(iri, "MemberOrganisation")
@@ -337,12 +355,18 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
             w.add(iri, "prefLabel", _lang(fr, "fr"))
             w.add(iri, "memberOf", sk["alliance"])
             w.add(iri, "hasPrimarySite", site)
-            w.add(iri, "source", sources[(ci + f) % len(sources)])
+            w.add(iri, "source", source)
             w.add_type(site, "Site")
+            w.add(site, "prefLabel", _lang(f"Office of {en}", "en"))
+            w.add(site, "prefLabel", _lang(f"Siège de la {fr[0].lower()}{fr[1:]}", "fr"))
             w.add(site, "containedInPlace", cities[country][0])
+            w.add(site, "source", source)
+    if len(w.lines) > triples:
+        raise ValueError(f"at least {len(w.lines)} triples (the alliance, places and federations)")
 
     coops = 0
-    while not w.full:
+    while True:
+        w.begin()
         iri = cooperative_iri(coops)
         num = iri.rsplit("/", 1)[1]
         site = f"{SYN}site/{num}"
@@ -350,10 +374,12 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
         place_en, place_fr = PLACES[rng.randrange(len(PLACES))]
         kind_en, kind_fr = KINDS[rng.randrange(len(KINDS))]
         qual_en, qual_fr = QUALIFIERS[rng.randrange(len(QUALIFIERS))]
+        name_en = f"{place_en} {qual_en} {kind_en} Cooperative {coops}"
+        name_fr = f"Coopérative {kind_fr} {qual_fr} {place_fr} {coops}"
         w.add_type(iri, "FormalOrganization")
         w.add_type(iri, "MemberOrganisation")
-        w.add(iri, "prefLabel", _lang(f"{place_en} {qual_en} {kind_en} Cooperative {coops}", "en"))
-        w.add(iri, "prefLabel", _lang(f"Coopérative {kind_fr} {qual_fr} {place_fr} {coops}", "fr"))
+        w.add(iri, "prefLabel", _lang(name_en, "en"))
+        w.add(iri, "prefLabel", _lang(name_fr, "fr"))
         acronym = f"{place_en[:2].upper()}{kind_en[0]}{qual_en[0]}C-{coops}"
         w.add(iri, "altLabel", _lang(acronym, "en"))
         w.add(iri, "memberOf", rng.choice(federations[country]))
@@ -362,20 +388,32 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
         w.add(iri, "classification", sectors[rng.randrange(len(sectors))])
         w.add(iri, "hasPrimarySite", site)
         w.add(iri, "foundingDate", _typed(str(rng.randint(1844, 2023)), "gYear"))
-        w.add(iri, "source", sources[rng.randrange(len(sources))])
+        source = sources[rng.randrange(len(sources))]
+        w.add(iri, "source", source)
         w.add_type(site, "Site")
+        w.add(site, "prefLabel", _lang(f"Office of {name_en}", "en"))
+        w.add(site, "prefLabel", _lang(f"Siège de la c{name_fr[1:]}", "fr"))
         w.add(site, "containedInPlace", cities[country][rng.randrange(CITIES_PER_COUNTRY)])
+        w.add(site, "source", source)
         members = rng.randint(7, 5000) * (1 + 100 * (rng.random() < 0.02))
         for y in sorted(rng.sample(FIGURE_YEARS, rng.choice((1, 2, 2, 3)))):
             fig = f"{SYN}figure/{num}-{y}"
             w.add_type(fig, "Figure")
+            en, fr = f"Members of cooperative {coops}", f"Membres de la coopérative {coops}"
+            w.add(fig, "prefLabel", _lang(f"{en}, {y}: {members}", "en"))
+            w.add(fig, "prefLabel", _lang(f"{fr}, {y} : {members}", "fr"))
             w.add(fig, "observationAbout", iri)
             w.add(fig, "measure", sk["measure"])
             w.add(fig, "value", _typed(str(members), "integer"))
             w.add(fig, "observationDate", _typed(f"{y}-12-31", "date"))
             w.add(fig, "source", sources[rng.randrange(len(sources))])
             members = max(7, int(members * rng.uniform(0.9, 1.2)))
+        if not w.commit():
+            break
         coops += 1
+    # Fewer triples than a cooperative's are left: aliases of the alliance make up the count.
+    for k in range(triples - len(w.lines)):
+        w.add(sk["alliance"], "altLabel", _lang(f"SCA alias {k}", "en"))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
@@ -385,7 +423,7 @@ def generate(triples: int = 1_000_000, seed: int = 1, out: Path | None = None) -
         "triples": len(w.lines),
         "seed": seed,
         "file": out.name,
-        "cooperatives": coops,  # the last one may be cut short; point lookups use the others
+        "cooperatives": coops,
         "federations": feds_per_country * len(countries),
         "alliance": sk["alliance"],
         "measure": sk["measure"],

@@ -104,6 +104,8 @@ def render_queries(q: dict) -> list[str]:
     ]
     if "rdflib_load_seconds" in q:
         out.append(f"rdflib parsed the same quads (N-Quads) in {q['rdflib_load_seconds']:.1f} s.")
+    if "rdflib_skipped" in q:
+        out.append(f"rdflib's engine: {q['rdflib_skipped']} (`--rdflib-max-size`).")
     return out + [""]
 
 
