@@ -88,7 +88,10 @@ class ParsedFile:
         if self._statement_lines is None:
             fmt = RDF_SUFFIXES[self.path.suffix.lower()]
             parser, quads = parse_with_lines(
-                self.path.read_bytes(), OXIGRAPH_FORMATS[fmt], self.base, fmt in LINE_FORMATS
+                self.path.read_bytes(),
+                OXIGRAPH_FORMATS[fmt],
+                self.path.resolve().as_uri(),
+                fmt in LINE_FORMATS,
             )
             self._statement_lines = [line for _quad, line in quads]
         return self._statement_lines
@@ -122,7 +125,7 @@ class ParsedFile:
         subject's first statement. A second parse; blank nodes get new names, IRIs do not."""
         fmt = RDF_SUFFIXES[self.path.suffix.lower()]
         _parser, quads = parse_with_lines(
-            self.path.read_bytes(), OXIGRAPH_FORMATS[fmt], self.base, True
+            self.path.read_bytes(), OXIGRAPH_FORMATS[fmt], self.path.resolve().as_uri(), True
         )
         lines: dict[Node, int] = {}
         for quad, line in quads:
