@@ -44,6 +44,7 @@ from generate import cooperative_iri, ensure_graph  # noqa: E402
 from http_bench import (  # noqa: E402
     ROOT,
     checkout_version,
+    export_revision,
     find_tool,
     free_port,
     machine_busy_seconds,
@@ -331,10 +332,17 @@ def part_queries(n: int, args: argparse.Namespace) -> dict:
 # ------------------------------------------------------------------------------ 3. validation
 
 
-def validate_once(paths: list[Path], timeout: float) -> dict:
-    coopkg = find_tool("coopkg") or "coopkg"
-    res = run_measured([coopkg, "validate", "--format", "json", *map(str, paths)], timeout)
+def validate_once(paths: list[Path], timeout: float, source: Path | None = None) -> dict:
+    """`coopkg validate --format json` on the paths; `source`: the package folder of another
+    revision (`export_revision`), run from this environment instead of the installed one."""
+    if source is None:
+        cmd, env = [find_tool("coopkg") or "coopkg"], None
+    else:
+        cmd, env = [sys.executable, "-m", "coopkg.cli"], {**os.environ, "PYTHONPATH": str(source)}
+    uptime = os.getloadavg()[0]
+    res = run_measured([*cmd, "validate", "--format", "json", *map(str, paths)], timeout, env)
     out = {k: res.get(k) for k in ("seconds", "timeout", "rc", "max_rss")}
+    out["load_average"] = uptime
     try:
         doc = json.loads(res.get("stdout") or "")
         out.update({k: doc.get(k) for k in ("conforms", "triples", "violations", "warnings")})
@@ -349,12 +357,26 @@ def validate_once(paths: list[Path], timeout: float) -> dict:
 
 
 def part_validation(sizes: list[int], args: argparse.Namespace) -> dict:
+    """Validation time against size; with --validate-baseline REV, that revision too, size by
+    size in the same run (under "baseline", each capped at --validate-baseline-timeout)."""
     shipped = [ROOT / "ontology", ROOT / "data", ROOT / "shapes"]
-    rows = {"shipped": validate_once(shipped, args.validate_timeout)}
+    before = export_revision(args.validate_baseline) if args.validate_baseline else None
+    cap = args.validate_baseline_timeout or args.validate_timeout
+    rows: dict[str, Any] = {"shipped": validate_once(shipped, args.validate_timeout)}
+    baseline: dict[str, Any] = {}
+    if before is not None:
+        baseline["shipped"] = validate_once(shipped, cap, before)
     for n in sizes:
         graph, _ = ensure_graph(n, args.seed)
         rows[str(n)] = validate_once([*shipped, graph], args.validate_timeout)
         print(f"validate +{n:,}: {rows[str(n)].get('seconds')}", file=sys.stderr)
+        if before is not None:
+            baseline[str(n)] = validate_once([*shipped, graph], cap, before)
+            print(
+                f"  at {args.validate_baseline}: {baseline[str(n)].get('seconds')}", file=sys.stderr
+            )
+    if baseline:
+        rows = {**rows, "baseline": {"revision": args.validate_baseline, "rows": baseline}}
     return rows
 
 
@@ -516,6 +538,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--query-timeout", type=float, default=10.0, help="store, HTTP and engine")
     p.add_argument("--validate-timeout", type=float, default=600.0)
+    p.add_argument("--validate-baseline", default=None, help="a git revision to validate with too")
+    p.add_argument("--validate-baseline-timeout", type=float, default=None)
     p.add_argument("--load-timeout", type=float, default=1800.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=RESULTS)

@@ -110,9 +110,25 @@ def render_queries(q: dict) -> list[str]:
 
 
 def render_validation(v: dict) -> list[str]:
+    v = dict(v)
+    baseline = v.pop("baseline", None)
     out = [
         "## 3. Validation time against size (`coopkg validate`, shipped graph + synthetic)",
         "",
+        *_validation_table(v),
+    ]
+    if baseline:
+        out += ["", f"The same at {baseline['revision']}, in the same run:", ""]
+        out += _validation_table(baseline["rows"])
+    big = v.get("1000000")
+    if big:
+        ok = big.get("seconds") is not None and big["seconds"] < 60
+        out += ["", f"Target 1M < 60 s: {_ok(ok)}."]
+    return out + [""]
+
+
+def _validation_table(v: dict) -> list[str]:
+    out = [
         "| added triples | triples validated | seconds | ÷ shipped alone | max RSS | "
         "violations / warnings | most frequent results |",
         "|---|---|---|---|---|---|---|",
@@ -128,11 +144,7 @@ def render_validation(v: dict) -> list[str]:
             f"| {key} | {triples} | {cell} | {ratio} | {(r.get('max_rss') or 0) / MiB:.0f} "
             f"MiB | {r.get('violations', '–')} / {r.get('warnings', '–')} | {msgs} |"
         )
-    big = v.get("1000000")
-    if big:
-        ok = big.get("seconds") is not None and big["seconds"] < 60
-        out += ["", f"Target 1M < 60 s: {_ok(ok)}."]
-    return out + [""]
+    return out
 
 
 def render_external(e: dict) -> list[str]:
@@ -192,6 +204,8 @@ def render_memory(result: dict) -> list[str]:
         for name, b in ext["memory"].items():
             out.append(f"| {name}, + {ext['triples']:,} | {b / MiB:,.0f} MiB |")
     for key, r in (result.get("validation") or {}).items():
+        if key == "baseline":
+            continue
         out.append(
             f"| `coopkg validate`, {key} (max RSS) | {(r.get('max_rss') or 0) / MiB:,.0f} MiB |"
         )
@@ -285,7 +299,7 @@ def _plot_queries(ax: Any, q: dict) -> None:
 
 
 def _plot_validation(ax: Any, v: dict) -> None:
-    keys = [k for k in v if k != "shipped"]
+    keys = [k for k in v if k not in ("shipped", "baseline")]
     xs = [int(k) for k in keys]
     ys = [v[k].get("seconds") for k in keys]
     ax.plot(

@@ -216,7 +216,7 @@ def test_owl_rl_closure_of_the_graph_still_conforms(shipped):
     closure += shipped.data
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
     assert len(closure) > len(shipped.data)
-    result = validate(Inputs(data=closure, shapes=shipped.shapes))
+    result = validate(Inputs.from_graphs(closure, shipped.shapes))
     assert not result.violations, "\n".join(
         f"{r.focus} {r.shape} {r.component} {r.value}" for r in result.violations
     )

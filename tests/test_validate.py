@@ -86,7 +86,7 @@ def overlay(fixture: Path | None) -> Inputs:
             base.remove((subject, None, None))
         base += patch
     data += base
-    return Inputs(data=data, shapes=fixed.shapes)
+    return Inputs.from_graphs(data, fixed.shapes)
 
 
 def reporting_shapes(shapes: Graph) -> set:

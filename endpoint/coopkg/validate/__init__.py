@@ -1,9 +1,11 @@
 """`coopkg validate`: parse every graph file, then check ontology + data against the SHACL shapes.
 
 The package has one module per step, each importing only the ones before it:
-`inputs` (read the files, with positions), `validation` (run pySHACL, trace results to files and
-lines), `reports` (text, JSON, Turtle). This module re-exports their public names and holds the
-command the CLI calls.
+`terms` (RDF terms between pyoxigraph and rdflib), `positions` (lines of statements), `graphs`
+(the data as read: a pyoxigraph store, file by file), `inputs` (read the files), `provenance`
+(the graph-name rules), `validation` (run the SHACL engine, pyshacl-turbo, and trace results to
+files and lines), `reports` (text, JSON, Turtle). This module re-exports their public names and
+holds the command the CLI calls.
 
 Exit codes: 0 conforms; 1 violations (or warnings with `strict`); 2 input that could not be read.
 """

@@ -1,10 +1,12 @@
 """Reading the graph files, with positions: what `coopkg validate` reports before anything runs.
 
 Files are parsed with pyoxigraph, whose errors carry line and column (rdflib's Turtle parser reports
-neither reliably), and converted to one rdflib graph for pySHACL: the union of every statement,
-graph names set aside, so TriG data validates exactly as Turtle does. Each file keeps its prefixes
-and its statements with their graph names and lines, so that a result can be traced back to the
-file and line that caused it and the provenance rules can see which source states what.
+neither reliably). Data goes into one pyoxigraph store, each file in a named graph of its own; the
+SHACL engine validates the union of the statements, graph names set aside, so TriG data validates
+exactly as Turtle does, and no rdflib graph of the data is ever built (at a million statements that
+alone took longer than validating). Shapes, small, go to an rdflib graph. Each file keeps its
+prefixes, so that a result can be traced back to the file and line that caused it, and the files in
+the provenance rules' scope keep their statements with their own graph names.
 """
 
 from __future__ import annotations
@@ -13,20 +15,16 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal as RoleLiteral
-from typing import NamedTuple
-from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.term import Node
+from rdflib import Graph
 
 from ..dataset import OXIGRAPH_FORMATS
 from ..files import QUAD_FORMATS, RDF_SUFFIXES, rdf_files
-from .positions import LINE_FORMATS, parse_with_lines, subject_lines
+from .graphs import Inputs, Location, ParsedFile, Role
+from .terms import to_rdflib
 
 __all__ = [
     "InputError",
@@ -35,18 +33,12 @@ __all__ = [
     "Location",
     "ParsedFile",
     "Role",
-    "Statement",
     "display",
     "is_shapes_file",
     "load_inputs",
     "needs_sources",
     "quiet",
 ]
-
-Role = RoleLiteral["data", "shapes"]
-"""What a file is to the validator: data to check (ontology included), or shapes to check it by."""
-
-_XSD_STRING = str(XSD.string)
 
 
 @contextmanager
@@ -66,14 +58,6 @@ def display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a resource is described: the file, and the line of its first statement when known."""
-
-    file: Path
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,107 +90,6 @@ class InputError(Exception):
         self.problems = problems
 
 
-class Statement(NamedTuple):
-    """One statement of a file: its triple, its graph name (None: the default graph), and the
-    line where it ends (None for formats without lines)."""
-
-    subject: Node
-    predicate: Node
-    object: Node
-    graph: Node | None
-    line: int | None
-
-
-@dataclass
-class ParsedFile:
-    """One file that was read: its role, its prefixes, its statements, and what it describes.
-    `needs_sources`: every statement must sit in a named graph that names its source (see
-    `needs_sources()`)."""
-
-    path: Path
-    role: Role
-    prefixes: dict[str, str]
-    base: str
-    statements: list[Statement]
-    needs_sources: bool = False
-    subjects: set[Node] = field(init=False)
-    subject_predicates: set[tuple[Node, Node]] = field(init=False)
-    typed: set[Node] = field(init=False)
-    _lines: dict[Node, int] | None = None
-
-    def __post_init__(self) -> None:
-        self.subjects = {s.subject for s in self.statements}
-        self.subject_predicates = {(s.subject, s.predicate) for s in self.statements}
-        self.typed = {s.subject for s in self.statements if s.predicate == RDF.type}
-
-    def line_of(self, node: Node) -> int | None:
-        """First line of the file where `node` opens a block of statements (found lexically), else
-        the line of its first statement. None for blank nodes or formats without lines."""
-        if self._lines is None:
-            self._lines = self._scan_subject_lines()
-        return self._lines.get(node)
-
-    def _scan_subject_lines(self) -> dict[Node, int]:
-        lines: dict[Node, int] = {}
-        for statement in self.statements:
-            if statement.line is not None and not isinstance(statement.subject, BNode):
-                lines.setdefault(statement.subject, statement.line)
-        if RDF_SUFFIXES.get(self.path.suffix.lower()) not in LINE_FORMATS:
-            return lines
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return lines
-        found = subject_lines(text, self._expand)
-        lines.update((node, line) for node, line in found.items() if node in self.subjects)
-        return lines
-
-    def _expand(self, token: str) -> URIRef | None:
-        if token.startswith("<"):
-            return URIRef(urljoin(self.base, token[1:-1]))
-        prefix, _, local = token.partition(":")
-        namespace = self.prefixes.get(prefix)
-        if namespace is None:
-            return None
-        return URIRef(namespace + re.sub(r"\\(.)", r"\1", local))
-
-
-@dataclass
-class Inputs:
-    """What was read: the data graph (ontology + data), the shapes graph, and their files."""
-
-    data: Graph
-    shapes: Graph
-    files: list[ParsedFile] = field(default_factory=list)
-
-    @property
-    def data_files(self) -> list[Path]:
-        return [f.path for f in self.files if f.role == "data"]
-
-    @property
-    def shapes_files(self) -> list[Path]:
-        return [f.path for f in self.files if f.role == "shapes"]
-
-    def locate(self, focus: Node, path: Node | None = None) -> Location | None:
-        """The file (and line) describing `focus`; with a predicate `path`, prefer the file that
-        states that property. Blank nodes are located through the resource that refers to them."""
-        seen: set[Node] = set()
-        while isinstance(focus, BNode) and focus not in seen:
-            seen.add(focus)
-            parent = next(iter(self.data.subjects(None, focus)), None)
-            if parent is None:
-                break
-            focus, path = parent, None
-        candidates = [f for f in self.files if f.role == "data" and focus in f.subjects]
-        if not candidates:
-            return None
-        chosen = None
-        if path is not None:
-            chosen = next((f for f in candidates if (focus, path) in f.subject_predicates), None)
-        chosen = chosen or next((f for f in candidates if focus in f.typed), candidates[0])
-        return Location(chosen.path, chosen.line_of(focus))
-
-
 def is_shapes_file(path: Path, given: Path | None = None) -> bool:
     """Shapes are the files found in a folder named `shapes` given on the command line, files
     directly in a folder named `shapes`, and files named `*.shapes.ttl`. Only the given folder or
@@ -231,69 +114,104 @@ def needs_sources(path: Path, given: Path | None = None) -> bool:
     return "data" in folders or RDF_SUFFIXES.get(path.suffix.lower()) in QUAD_FORMATS
 
 
-def _to_rdflib(term: object) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if datatype == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise TypeError(f"unsupported RDF term {term!r}")  # RDF-star triple terms
-
-
-def _parse_file(path: Path, role: Role, graph: Graph) -> ParsedFile | InputProblem:
-    """Parse one file into `graph` (graph names set aside); a problem instead if it cannot be."""
+def _read(path: Path) -> tuple[str, bytes] | InputProblem:
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         return InputProblem(path, f"not an RDF file (unknown suffix {path.suffix!r})")
     try:
-        data = path.read_bytes()
+        return fmt, path.read_bytes()
     except FileNotFoundError:
         return InputProblem(path, "no such file")
     except OSError as exc:
         return InputProblem(path, exc.strerror or str(exc))
+
+
+def _parse_file(
+    path: Path, role: Role, in_scope: bool, store: ox.Store, shapes: Graph
+) -> ParsedFile | InputProblem:
+    """Parse one file: data into a named graph of `store` (the file's graph names set aside),
+    shapes into `shapes`; a problem instead if it cannot be read. A file that fails half-way
+    leaves statements in the store, but then nothing is validated."""
+    read = _read(path)
+    if isinstance(read, InputProblem):
+        return read
+    fmt, data = read
     base = path.resolve().as_uri()
-    parser, quads = parse_with_lines(data, OXIGRAPH_FORMATS[fmt], base, fmt in LINE_FORMATS)
-    statements: list[Statement] = []
+    graph = ox.NamedNode(base) if role == "data" else None
+    if graph is not None and fmt not in _KEEPS_PREFIXES and not in_scope:
+        return _load_data(path, role, fmt, data, store, graph)
+    parser = ox.parse(data, format=OXIGRAPH_FORMATS[fmt], base_iri=base, rename_blank_nodes=True)
+    kept: list[ox.Quad] = []
     try:
-        # rdflib logs a traceback for an ill-typed literal ("x"^^xsd:integer); sh:datatype
-        # reports it as a violation instead.
-        with quiet("rdflib.term"):
-            statements.extend(_statement(quad, line) for quad, line in quads)
+        if graph is None:
+            count = _add_shapes(parser, shapes)
+        else:
+            count = _add_data(parser, store, graph, kept if in_scope else None)
     except SyntaxError as exc:
         return _syntax_problem(path, exc)
     except (TypeError, ValueError) as exc:
         return InputProblem(path, str(exc))
-    if not statements:
+    if not count:
         return InputProblem(path, "empty graph: the file holds no triples")
-    for statement in statements:
-        graph.add((statement.subject, statement.predicate, statement.object))
-    prefixes = dict(parser.prefixes) if fmt in ("turtle", "trig") else {}
-    for prefix, namespace in prefixes.items():
-        graph.bind(prefix, namespace, override=False)
+    prefixes = dict(parser.prefixes) if fmt in _KEEPS_PREFIXES else {}
     return ParsedFile(
         path=path,
         role=role,
         prefixes=prefixes,
         base=parser.base_iri or base,
-        statements=statements,
+        graph=graph,
+        store=store if graph is not None else None,
+        quads=kept,
+        needs_sources=in_scope,
     )
 
 
-def _statement(quad: ox.Quad, line: int | None) -> Statement:
-    graph_name = quad.graph_name
-    return Statement(
-        _to_rdflib(quad.subject),
-        _to_rdflib(quad.predicate),
-        _to_rdflib(quad.object),
-        None if isinstance(graph_name, ox.DefaultGraph) else _to_rdflib(graph_name),
-        line,
-    )
+_KEEPS_PREFIXES = frozenset({"turtle", "trig"})
+
+
+def _load_data(
+    path: Path, role: Role, fmt: str, data: bytes, store: ox.Store, graph: ox.NamedNode
+) -> ParsedFile | InputProblem:
+    """A data file with no prefixes to keep and no provenance to check (N-Triples, say: the big
+    registries) is loaded by pyoxigraph itself, twice as fast as quad by quad from Python. Blank
+    nodes are renamed as `ox.parse` renames them, so files never share one."""
+    base = graph.value
+    try:
+        store.load(data, format=OXIGRAPH_FORMATS[fmt], base_iri=base, to_graph=graph)
+    except SyntaxError as exc:
+        return _syntax_problem(path, exc)
+    except (TypeError, ValueError) as exc:
+        return InputProblem(path, str(exc))
+    if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None:
+        return InputProblem(path, "empty graph: the file holds no triples")
+    return ParsedFile(path=path, role=role, prefixes={}, base=base, graph=graph, store=store)
+
+
+def _add_data(
+    parser: ox.QuadParser, store: ox.Store, graph: ox.NamedNode, kept: list[ox.Quad] | None
+) -> int:
+    count = 0
+
+    def quads() -> Iterator[ox.Quad]:
+        nonlocal count
+        for quad in parser:
+            count += 1
+            if kept is not None:
+                kept.append(quad)
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+
+    store.extend(quads())
+    return count
+
+
+def _add_shapes(parser: ox.QuadParser, shapes: Graph) -> int:
+    count = 0
+    # rdflib logs a traceback for an ill-typed literal ("x"^^xsd:integer); reported otherwise.
+    with quiet("rdflib.term"):
+        for quad in parser:
+            shapes.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+            count += 1
+    return count
 
 
 # pyoxigraph prefixes its messages with the position, which we give as file:line:column instead.
@@ -313,7 +231,7 @@ def load_inputs(paths: Iterable[Path]) -> Inputs:
     triples, and inputs with no data or no shapes at all."""
     paths = list(paths)
     problems: list[InputProblem] = []
-    inputs = Inputs(data=Graph(), shapes=Graph())
+    inputs = Inputs(store=ox.Store(), shapes=Graph())
     seen: set[Path] = set()
     for given in paths:
         files = rdf_files([given])
@@ -324,11 +242,14 @@ def load_inputs(paths: Iterable[Path]) -> Inputs:
                 continue
             seen.add(path.resolve())
             role: Role = "shapes" if is_shapes_file(path, given) else "data"
-            parsed = _parse_file(path, role, inputs.shapes if role == "shapes" else inputs.data)
+            in_scope = role == "data" and needs_sources(path, given)
+            parsed = _parse_file(path, role, in_scope, inputs.store, inputs.shapes)
             if isinstance(parsed, InputProblem):
                 problems.append(parsed)
             else:
-                parsed.needs_sources = role == "data" and needs_sources(path, given)
+                bound = inputs.shapes if role == "shapes" else inputs.namespaces
+                for prefix, namespace in parsed.prefixes.items():
+                    bound.bind(prefix, namespace, override=False)
                 inputs.files.append(parsed)
     if not problems:
         problems = _missing_roles(inputs, paths)

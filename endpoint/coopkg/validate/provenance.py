@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import RDF, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.term import Node
 
 from ..vocab import DCTERMS, SHAPES_NS
 from .inputs import Inputs, Location, ParsedFile
+from .terms import to_ox, to_rdflib
 
 __all__ = [
     "COMPONENT",
@@ -80,7 +82,7 @@ class Finding:
 
 def check(inputs: Inputs) -> list[Finding]:
     """Every finding of both rules, over the data files in scope, in file order."""
-    described = set(inputs.data.subjects(RDF.type, SOURCE_CLASS))
+    described = {to_ox(node) for node in inputs.subjects_of_type(SOURCE_CLASS)}
     findings: list[Finding] = []
     for parsed in inputs.files:
         if parsed.role == "data" and parsed.needs_sources:
@@ -88,15 +90,30 @@ def check(inputs: Inputs) -> list[Finding]:
     return findings
 
 
-def _check_file(parsed: ParsedFile, described: set[Node]) -> list[Finding]:
-    findings: list[Finding] = []
-    reported: set[tuple[Node, Node, Node]] = set()
-    for statement in parsed.statements:
-        subject, predicate, obj, graph, line = statement
-        where = Location(parsed.path, line)
-        if graph is None:
-            findings.append(Finding(STATEMENT_SOURCE, subject, predicate, obj, where))
-        elif graph not in described and (graph, subject, predicate) not in reported:
-            reported.add((graph, subject, predicate))
-            findings.append(Finding(DESCRIBED_SOURCE, subject, predicate, graph, where))
+def _check_file(parsed: ParsedFile, described: set) -> list[Finding]:
+    broken: list[tuple[int, Rule]] = []
+    reported: set[tuple] = set()
+    for index, quad in enumerate(parsed.quads):
+        graph = quad.graph_name
+        if isinstance(graph, ox.DefaultGraph):
+            broken.append((index, STATEMENT_SOURCE))
+        elif graph not in described and (graph, quad.subject, quad.predicate) not in reported:
+            reported.add((graph, quad.subject, quad.predicate))
+            broken.append((index, DESCRIBED_SOURCE))
+    if not broken:
+        return []
+    lines = parsed.statement_lines()  # only now: finding lines costs a second, slower parse
+    findings = []
+    for index, rule in broken:
+        quad = parsed.quads[index]
+        value = quad.object if rule is STATEMENT_SOURCE else quad.graph_name
+        findings.append(
+            Finding(
+                rule,
+                to_rdflib(quad.subject),
+                to_rdflib(quad.predicate),
+                to_rdflib(value),
+                Location(parsed.path, lines[index]),
+            )
+        )
     return findings

@@ -1,21 +1,26 @@
-"""Running pySHACL over what was read, and turning its report into results a person can act on.
+"""Running the SHACL engine over what was read, and turning its report into results a person can
+act on.
 
+The engine is pyshacl-turbo: pySHACL's API and reports, executed in Rust, which validates the
+pyoxigraph store of the data directly (the union of its graphs). It gives exactly pySHACL's results
+on every fixture of tests/ (shape, component, focus, path, value, severity and message:
+tests/test_validate_engines.py) and is the engine bench/README.md measures at a million statements.
 Ontology and data form the data graph together, so `sh:targetClass` and `sh:class` see the
 ontology's `rdfs:subClassOf` triples without running inference (SHACL class membership follows
-rdfs:subClassOf in the data graph): validation stays fast and needs no RDFS or OWL closure. Each
-result is traced back to the file and line that describe its focus node. The provenance rules,
-which look at graph names that SHACL never sees (`provenance`), join the same results and the same
-report.
+rdfs:subClassOf in the data graph): validation needs no RDFS or OWL closure. Each result is traced
+back to the file and line that describe its focus node. The provenance rules, which look at graph
+names that SHACL never sees (`provenance`), join the same results and the same report.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
 from ..vocab import SHAPES_NS
@@ -75,8 +80,8 @@ class ValidationResult:
 def validate(inputs: Inputs) -> ValidationResult:
     """Validate the data graph against the shapes graph; no inference (see the module docstring)."""
     started = time.perf_counter()
-    report = _run_pyshacl(inputs)
-    for graph in (inputs.shapes, inputs.data):
+    report = _run_engine(inputs)
+    for graph in (inputs.shapes, inputs.namespaces):
         for prefix, namespace in graph.namespaces():
             report.bind(prefix, namespace, override=False)
     # Top-level results only: those nested under sh:detail (from sh:node, sh:or...) explain them.
@@ -90,37 +95,79 @@ def validate(inputs: Inputs) -> ValidationResult:
     return ValidationResult(
         results=results,
         report=report,
-        triples=len(inputs.data),
-        resources=len({s for s in inputs.data.subjects() if isinstance(s, URIRef)}),
+        triples=inputs.count_triples(),
+        resources=inputs.count_resources(),
         shapes=_count_shapes(inputs.shapes),
         seconds=time.perf_counter() - started,
     )
 
 
-def _run_pyshacl(inputs: Inputs) -> Graph:
-    # Imported here: reporting a parse error needs no pySHACL.
-    from pyshacl import validate as shacl_validate
-    from pyshacl.errors import ReportableRuntimeError
+def _run_engine(inputs: Inputs) -> Graph:
+    # Imported here: reporting a parse error needs no SHACL engine.
+    from pyshacl_turbo import validate as shacl_validate
+    from pyshacl_turbo.errors import ReportableRuntimeError
 
     where = Path(", ".join(display(p) for p in inputs.shapes_files) or "shapes")
     try:
-        # pySHACL logs an unusable shape to stderr before raising: it is reported once, below.
-        with quiet("pyshacl-validate"), quiet("rdflib.term"):
+        # rdflib logs a traceback for an ill-typed literal in the report ("x"^^xsd:integer).
+        with quiet("pyshacl-turbo"), quiet("rdflib.term"):
             _conforms, report, _text = shacl_validate(
-                inputs.data,
-                shacl_graph=inputs.shapes,
+                inputs.store,
+                shacl_graph=_typed_strings(inputs.shapes),
                 inference="none",
-                inplace=True,
                 allow_warnings=True,
                 allow_infos=True,
             )
-    except ReportableRuntimeError as exc:  # a shape pySHACL cannot use, such as sh:minCount "x"
-        message = " ".join(str(exc.args[0] if exc.args else exc).split())
-        raise InputError([InputProblem(where, f"unusable shape: {message}")]) from exc
-    except (TypeError, ValueError) as exc:  # pySHACL comparing values it cannot compare
-        message = f"pySHACL could not apply the shapes to this data: {type(exc).__name__}: {exc}"
-        raise InputError([InputProblem(where, message)]) from exc
+    except (ReportableRuntimeError, ValueError, TypeError) as exc:  # sh:minCount "x", say
+        raise InputError([InputProblem(where, f"unusable shape: {_explain(exc)}")]) from exc
+    _plain_strings(report)
     return report
+
+
+# "x" and "x"^^xsd:string are one RDF term, but not to rdflib, and pyshacl-turbo 0.6 reads a
+# store's strings as the second: a plain "en" of sh:in would never match. The shapes' plain strings
+# are typed before validation, and the report's values plain again after, so both read as pySHACL's.
+def _typed_strings(shapes: Graph) -> Graph:
+    typed = Graph()
+    for prefix, namespace in shapes.namespaces():
+        typed.bind(prefix, namespace)
+    for s, p, o in shapes:
+        if isinstance(o, Literal) and o.datatype is None and o.language is None:
+            o = Literal(str(o), datatype=XSD.string)
+        typed.add((s, p, o))
+    return typed
+
+
+def _plain_strings(report: Graph) -> None:
+    typed = [(s, o) for s, o in report.subject_objects(SH.value) if _is_typed_string(o)]
+    for s, o in typed:
+        report.remove((s, SH.value, o))
+        report.add((s, SH.value, Literal(str(o))))
+
+
+def _is_typed_string(node: Node) -> bool:
+    return isinstance(node, Literal) and node.datatype == XSD.string
+
+
+# The engine names the parameter it cannot use (`sh:minCount`); reports name its component, as
+# pySHACL's did. The parameters whose component is not named after them:
+_COMPONENT_OF = {
+    "qualifiedMinCount": "QualifiedValueShape",
+    "qualifiedMaxCount": "QualifiedValueShape",
+    "qualifiedValueShapesDisjoint": "QualifiedValueShape",
+    "flags": "Pattern",
+}
+_PARAMETER = re.compile(r"\bsh:([A-Za-z]+)")
+
+
+def _explain(exc: Exception) -> str:
+    message = " ".join(str(exc.args[0] if exc.args else exc).split())
+    parameter = _PARAMETER.search(message)
+    if parameter is None:
+        return message
+    name = parameter.group(1)
+    component = _COMPONENT_OF.get(name, name[:1].upper() + name[1:])
+    return f"{component}ConstraintComponent: {message}"
 
 
 def _iri(graph: Graph, node: Node, predicate: URIRef) -> URIRef:
@@ -148,7 +195,7 @@ def _result(inputs: Inputs, report: Graph, node: Node) -> Result:
         message=pick_language(messages) or "",
         value=report.value(node, SH.value),
         shape_name=pick_language(list(inputs.shapes.objects(shape, SH.name))),
-        label=_label(inputs.data, focus),
+        label=_label(inputs, focus),
         location=inputs.locate(focus, path if isinstance(path, URIRef) else None),
     )
 
@@ -164,7 +211,7 @@ def _provenance_result(inputs: Inputs, report: Graph, finding: Finding) -> Resul
         message=finding.rule.message,
         value=finding.value,
         shape_name=finding.rule.name,
-        label=_label(inputs.data, finding.focus),
+        label=_label(inputs, finding.focus),
         location=finding.location,
     )
     node = BNode()
@@ -226,9 +273,9 @@ def pick_language(literals: list[Node]) -> str | None:
     return str(ranked[0])
 
 
-def _label(graph: Graph, node: Node) -> str | None:
+def _label(inputs: Inputs, node: Node) -> str | None:
     for predicate in _LABELS:
-        label = pick_language(list(graph.objects(node, predicate)))
+        label = pick_language(inputs.objects(node, predicate))
         if label:
             return label
     return None
