@@ -18,6 +18,7 @@ import sys
 
 import uvicorn
 
+from .answers import PreparedAnswers
 from .config import Settings
 from .connection import guarded_protocol
 from .web import create_app
@@ -26,12 +27,14 @@ __all__ = ["bind_socket", "serve"]
 
 
 def _config(settings: Settings) -> uvicorn.Config:
+    # One process's prepared answers: recorded by the application, replayed by the connection.
+    answers = PreparedAnswers(settings.cache_entries, settings.cache_max_bytes)
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, answers=answers),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http=guarded_protocol(settings),
+        http=guarded_protocol(settings, answers),
         log_level="warning",
         access_log=False,
         backlog=2048,
