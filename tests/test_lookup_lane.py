@@ -11,11 +11,17 @@ import pyoxigraph as ox
 import pytest
 from conftest import burn_query, running_server
 from coopkg.config import Settings
+from coopkg.dataset import dataset_sources, load_store
 from coopkg.errors import QueryTimeout
 from coopkg.formats import negotiate
 from coopkg.query import QueryJob
-from coopkg.dataset import dataset_sources, load_store
-from coopkg.query.lookup import LookupLane, _simple_shape, _solutions_json, lookup_pattern
+from coopkg.query.lookup import (
+    LookupLane,
+    _simple_shape,
+    _solutions_json,
+    _tokenized_shape,
+    lookup_pattern,
+)
 from coopkg.query.pool import WorkerPool
 from coopkg.query.runner import QueryRunner
 
@@ -63,6 +69,23 @@ BURN = burn_query(8)
 )
 def test_which_queries_take_the_lane(query, expected):
     assert lookup_pattern(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}",
+        f"PREFIX ex: <{EX}>\nPREFIX : <{EX}x/>\nSELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }} LIMIT 12",
+        f"  select ?o\twhere{{<{EX}a>a ?o.}}offset 3",
+        f"SELECT ?p {{ <{EX}a> ?p <{EX}b> }} LIMIT 1 OFFSET 2",
+        f"SELECT ?o {{ <{EX}a> <{EX}name> ?o }} LIMIT 000000000000000001",
+    ],
+)
+def test_the_quick_reading_agrees_with_the_tokenizer(query):
+    """The regular expression for the common lookup finds what the tokenizer finds."""
+    quick = _simple_shape(query)
+    assert quick is not None
+    assert quick[0] == _tokenized_shape(query)
 
 
 def ask(lane: LookupLane, job: QueryJob):

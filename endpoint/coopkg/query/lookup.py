@@ -38,11 +38,13 @@ _DIGITS = frozenset("0123456789")
 _VAR = r"\?[A-Za-z_][A-Za-z0-9_]*"
 _IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 # The common case in one regular expression (the tokenizer below costs about ten times more):
-# `SELECT ?v+ [WHERE] { <S> P O [.] } [LIMIT n] [OFFSET n]`, full IRIs and plain ASCII variable
-# names only. Whatever it does not match goes through the tokenizer, which accepts a superset.
+# `[PREFIX p: <iri>]* SELECT ?v+ [WHERE] { <S> P O [.] } [LIMIT n] [OFFSET n]`, full IRIs and
+# plain ASCII variable names only. Whatever it does not match goes through the tokenizer, which
+# accepts a superset.
 _W = r"[ \t\r\n]"  # SPARQL's white space (`\s` would take more)
 _SIMPLE = re.compile(
-    rf"{_W}*SELECT{_W}+(?P<vars>{_VAR}(?:{_W}+{_VAR})*){_W}*(?:WHERE{_W}*)?\{{{_W}*"
+    rf"{_W}*(?:PREFIX{_W}+(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?:{_W}*{_IRIREF}{_W}*)*"
+    rf"SELECT{_W}+(?P<vars>{_VAR}(?:{_W}+{_VAR})*){_W}*(?:WHERE{_W}*)?\{{{_W}*"
     rf"(?P<s>{_IRIREF}){_W}*(?P<p>{_VAR}|{_IRIREF}|(?-i:a)){_W}+(?P<o>{_VAR}|{_IRIREF}){_W}*"
     rf"\.?{_W}*\}}{_W}*(?:LIMIT{_W}+(?P<limit>\d{{1,18}}){_W}*)?"
     rf"(?:OFFSET{_W}+(?P<offset>\d{{1,18}}){_W}*)?",
@@ -193,8 +195,10 @@ def lookup_pattern(query: str) -> Shape | None:
     """((S, P, O), LIMIT, OFFSET) when `query` is a single-pattern lookup (P and O None when they
     are variables), else None. Conservative: any token outside the shape disqualifies."""
     simple = _simple_shape(query)
-    if simple is not None:
-        return simple[0]
+    return simple[0] if simple is not None else _tokenized_shape(query)
+
+
+def _tokenized_shape(query: str) -> Shape | None:
     tokens = list(token_stream(query))
     try:
         prefixes, at = _prologue(tokens)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pyoxigraph as ox
+
 from ..config import Settings
 from ..dataset import DatasetInfo, GraphSource, load_store
 from ..errors import DETERMINISTIC_ERRORS, NotAcceptable, QuerySyntaxError, SparqlError
@@ -21,17 +23,20 @@ __all__ = ["QueryRunner"]
 
 class QueryRunner:
     """Answers `QueryJob`s through `engine`. With `lane_sources`, single-pattern lookups are
-    answered in this process from a copy of the store loaded from them (coopkg.query.lookup)."""
+    answered in this process from a copy of the store loaded from them (coopkg.query.lookup),
+    or from `lane`, that store already loaded."""
 
     def __init__(
         self,
         engine: Engine,
         settings: Settings,
         lane_sources: list[GraphSource] | None = None,
+        lane: ox.Store | None = None,
     ) -> None:
         self.engine = engine
         self._settings = settings
         self._lane_sources = lane_sources if settings.lookup_lane else None
+        self._lane_store = lane  # already loaded (coopkg.query.preload): not loaded again
         self._lane: LookupLane | None = None
         self._etag: str | None = None
         self.cache = self._new_cache()
@@ -48,7 +53,10 @@ class QueryRunner:
         info = await self.engine.start()
         self._etag = info.etag
         if self._lane_sources is not None:
-            store, _ = await asyncio.to_thread(load_store, self._lane_sources)
+            if self._lane_store is not None:
+                store = self._lane_store
+            else:
+                store, _ = await asyncio.to_thread(load_store, self._lane_sources)
             self._lane = LookupLane(
                 store,
                 max_matches=self._settings.lookup_max_matches,

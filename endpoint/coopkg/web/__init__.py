@@ -19,6 +19,7 @@ from ..answers import AnswerRecorder, PreparedAnswers
 from ..config import Settings
 from ..query import Engine
 from ..query.choice import make_runner
+from ..query.preload import Preloaded
 from . import (
     browse,
     discovery,
@@ -40,17 +41,21 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None, answers: PreparedAnswers | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    answers: PreparedAnswers | None = None,
+    preloaded: Preloaded | None = None,
 ) -> FastAPI:
     """The application. `engine` evaluates the queries; by default the one the settings name
     (coopkg.query.choice): an external SPARQL service, or the embedded Oxigraph worker pool.
-    `answers` keeps its reusable answers for the connection to replay (coopkg.answers)."""
+    `answers` keeps its reusable answers for the connection to replay (coopkg.answers);
+    `preloaded` is the dataset the server process loaded (coopkg.query.preload)."""
     if answers is None:
         answers = PreparedAnswers(settings.cache_entries, settings.cache_max_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = make_runner(settings, engine)
+        runner = make_runner(settings, engine, preloaded)
         dataset = await runner.start()
         examples, problem = load_examples()
         app.state.coopkg = AppState(
