@@ -1200,7 +1200,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="REV",
         default="",
         help="also run coopkg serve from git revision REV (exported with git archive) as "
-        "'coopkg-baseline': before and after measured in the same run",
+        "'coopkg-baseline' (and 'coopkg-baseline-w2' when named in --servers): before and "
+        "after measured in the same run",
     )
     p.add_argument("--out", type=Path, default=OUT_DIR / "results.md")
     args = p.parse_args(argv)
@@ -1212,7 +1213,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.baseline and "coopkg-baseline" not in args.servers:
         args.servers.insert(0, "coopkg-baseline")
     for s in args.servers:
-        if s not in [*known, "coopkg-baseline"]:
+        if s not in [*known, "coopkg-baseline", "coopkg-baseline-w2"]:
             p.error(f"unknown server {s!r}; choose from {known}")
     for q in args.queries:
         if q not in QUERY_KEYS:
@@ -1271,6 +1272,14 @@ def main(argv: list[str] | None = None) -> int:
             shlex.split(args.coopkg_args),
             name="coopkg-baseline",
             label=f"coopkg serve @ {args.baseline}",
+            source=export_revision(args.baseline),
+            revision=args.baseline,
+        ),
+        "coopkg-baseline-w2": lambda: CoopkgServer(
+            graph,
+            ["--workers", "2", *shlex.split(args.coopkg_args)],
+            name="coopkg-baseline-w2",
+            label=f"coopkg serve --workers 2 @ {args.baseline}",
             source=export_revision(args.baseline),
             revision=args.baseline,
         ),

@@ -13,6 +13,7 @@ on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -94,6 +95,7 @@ def _supervise(settings: Settings, preloaded: Preloaded | None) -> int:
     stopping = False
 
     def spawn() -> None:
+        gc.freeze()  # the inherited heap stays shared: no collector in a child walks it
         pid = os.fork()
         if pid == 0:
             _run_child(settings, sock, preloaded)

@@ -181,6 +181,9 @@ def fork_zygote(
     the zygote must not keep (a listening socket)."""
     ours, theirs = socket.socketpair()
     parent = os.getpid()
+    # What is alive now lives as long as the server: frozen, the collector of neither process
+    # walks it, and so neither copies the pages it would touch (the whole inherited heap).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         try:
