@@ -199,6 +199,8 @@ def lookup_pattern(query: str) -> Shape | None:
 
 
 def _tokenized_shape(query: str) -> Shape | None:
+    if query.count("{") != 1:  # not one group: no need to lex a long query to know it
+        return None
     tokens = list(token_stream(query))
     try:
         prefixes, at = _prologue(tokens)

@@ -98,7 +98,7 @@ class QueryRunner:
             self.cache.stats.misses += 1
             self.cache.put(job, outcome)
             return outcome, False
-        return await self.cache.get_or_run(job, lambda: self._run(job, formats))
+        return await self.cache.get_or_run(job, lambda: self._run(job, formats, lane=False))
 
     async def run(self, job: QueryJob) -> QueryOutcome:
         """Evaluate `job` without the cache."""
@@ -116,7 +116,8 @@ class QueryRunner:
             return None
         return self._lane.answer(job, formats)
 
-    async def _run(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome:
+    async def _run(self, job: QueryJob, formats: ResultFormats, lane: bool = True) -> QueryOutcome:
+        """Evaluate; `lane=False` when the lane has already declined `job`."""
         check_in_server(job.query)
         try:
             job.query.encode("utf-8")
@@ -124,7 +125,7 @@ class QueryRunner:
             raise QuerySyntaxError(
                 f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
             ) from None
-        if self._lane is not None:
+        if lane and self._lane is not None:
             outcome = self._lane.answer(job, formats)
             if outcome is not None:
                 return outcome
