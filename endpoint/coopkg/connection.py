@@ -15,7 +15,10 @@ buffered without bound. Its `httptools.parse_url` refuses targets over 65,535 by
   of its head: 408 (or, if nothing of a request arrived, a silent close);
 - `body_timeout` seconds from the end of the head to the end of the body: 408 if no answer has
   started, else closed. Time the server itself holds the reads back (a pipelined request waiting
-  for the one before it) does not count: the deadline is pushed back.
+  for the one before it) does not count: the deadline is pushed back;
+- a GET or HEAD the application answered before, identically, is answered from its prepared bytes
+  (coopkg.answers) as soon as its head is parsed, when nothing is queued before it on the
+  connection: no ASGI scope, task or routing.
 """
 
 from __future__ import annotations
@@ -25,8 +28,13 @@ from typing import Any
 
 import httptools
 from uvicorn._types import ASGI3Application
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
+from .answers import SCOPE_KEY, PreparedAnswers, answer_key
 from .config import Settings
 
 __all__ = ["guarded_protocol"]
@@ -53,6 +61,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = 72 * 1024
     header_timeout = 10.0
     body_timeout = 30.0
+    answers: PreparedAnswers | None = None  # replayed before any ASGI work (coopkg.answers)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +75,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._refused: _Refused | None = None
         self._discarding = False  # answered and closing: what arrives is dropped
         self._running: RequestResponseCycle | None = None  # the request being answered
+        self._replayed = False  # the current request was answered from `answers`
+        self._defaults: tuple[object, bytes] = (None, b"")  # uvicorn's Date/Server, written
 
     # -- deadlines ---------------------------------------------------------------------------
 
@@ -188,6 +199,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(431, f"the request head is over {self.max_head_bytes} bytes")
 
     def on_message_begin(self) -> None:
+        # A replayed answer may have armed the keep-alive timer while this request was already
+        # in the buffer.
+        self._unset_keepalive_if_required()
         super().on_message_begin()
         self._in_head = True
         self._started = True
@@ -217,18 +231,79 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        if self.answers is not None and self._replay():
+            return
         self._arm(self.body_timeout)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._disarm()
+        if self._replayed:
+            # Answered already; an idle connection is closed after the keep-alive time, by the
+            # one deadline timer (a quiet head deadline closes silently).
+            self._replayed = False
+            self._arm(self.timeout_keep_alive)
+        else:
+            super().on_message_complete()
+            self._disarm()
         self._in_head = True
         self._started = False
 
+    # -- prepared answers --------------------------------------------------------------------
 
-def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
-    """The protocol class for uvicorn's `http=`, with the limits of `settings`."""
+    def _replay(self) -> bool:
+        """Answer a GET or HEAD from the prepared answers when one is kept for it and nothing is
+        queued before it; else leave the key in the scope for the recorder. True if answered."""
+        answers = self.answers
+        assert answers is not None
+        method = self.parser.get_method()
+        if method not in (b"GET", b"HEAD") or not answers.enabled:
+            return False
+        for name, _ in self.headers:
+            if name in (b"content-length", b"transfer-encoding"):
+                return False  # a body follows: left to the application
+        key = answer_key(method, self.url, self.headers)
+        cycle = self.cycle
+        if (
+            self.pipeline
+            or (cycle is not None and not cycle.response_complete)
+            or self.expect_100_continue
+            or self.flow.write_paused
+            or self.parser.get_http_version() != "1.1"
+            or not self.parser.should_keep_alive()
+            or self.parser.should_upgrade()
+        ):
+            self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
+            return False
+        kept = answers.get(key)
+        if kept is None:
+            self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
+            return False
+        status, block, body = kept
+        defaults = self.server_state.default_headers
+        if self._defaults[0] is not defaults:  # uvicorn renews the Date once a second
+            lines = b"".join(name + b": " + value + b"\r\n" for name, value in defaults)
+            self._defaults = (defaults, lines)
+        self.transport.write(
+            b"".join(
+                (
+                    STATUS_LINE[status],
+                    self._defaults[1],
+                    block,
+                    b"\r\n",
+                    b"" if method == b"HEAD" else body,
+                )
+            )
+        )
+        self.server_state.total_requests += 1
+        self._replayed = True
+        return True
+
+
+def guarded_protocol(
+    settings: Settings, answers: PreparedAnswers | None = None
+) -> type[GuardedHttpToolsProtocol]:
+    """The protocol class for uvicorn's `http=`, with the limits of `settings`, replaying the
+    prepared `answers` the application records."""
     return type(
         "CoopkgHttpProtocol",
         (GuardedHttpToolsProtocol,),
@@ -237,5 +312,6 @@ def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
             "max_head_bytes": settings.max_url_bytes + settings.max_header_bytes,
             "header_timeout": settings.header_timeout,
             "body_timeout": settings.body_timeout,
+            "answers": answers,
         },
     )

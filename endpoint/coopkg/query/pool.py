@@ -44,7 +44,7 @@ from . import QueryJob, QueryOutcome
 from .channel import WorkerHandle
 from .frames import LENGTH, frame
 from .worker import WorkerPolicy
-from .zygote import PROGRAM
+from .zygote import PROGRAM, STATUS_UNKNOWN, ForkedZygote
 
 __all__ = ["WorkerPool"]
 
@@ -62,14 +62,16 @@ class WorkerPool:
         *,
         max_waiting: int | None = None,
         policy: WorkerPolicy | None = None,
+        zygote: ForkedZygote | None = None,
     ) -> None:
         self._sources = list(sources)
+        self._adopt = zygote  # forked with the store already loaded: used for the first start
         self._settings = settings
         self._policy = policy or WorkerPolicy()
         self._max_waiting = max_waiting if max_waiting is not None else 32 * settings.query_workers
         # A waiting query may sit behind one that runs to its timeout, then the replacement's fork.
         self._max_wait = 2 * settings.query_timeout
-        self._zygote: subprocess.Popen[bytes] | None = None
+        self._zygote: subprocess.Popen[bytes] | ForkedZygote | None = None
         self._restarting = False
         self._ctl: socket.socket | None = None
         self._ctl_lock = asyncio.Lock()
@@ -116,8 +118,14 @@ class WorkerPool:
         return self._zygote.pid if self._zygote is not None else 0
 
     async def _start_zygote(self) -> DatasetInfo:
-        """Spawn a fresh interpreter as the zygote (the server process itself never forks: it
-        may have threads by now), send it its job, and wait for the loaded dataset's facts."""
+        """Spawn a fresh interpreter as the zygote (the server process never forks once it may
+        have threads), send it its job, and wait for the loaded dataset's facts. A zygote forked
+        before that (`fork_zygote`) is adopted instead, the first time."""
+        if self._adopt is not None:
+            zygote, self._adopt = self._adopt, None
+            zygote.ctl.setblocking(False)
+            self._ctl, self._zygote = zygote.ctl, zygote
+            return await self._zygote_ready()
         ctl, theirs = socket.socketpair()
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])  # coopkg importable, installed or not
@@ -135,6 +143,9 @@ class WorkerPool:
         self._ctl, self._zygote = ctl, proc
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(ctl, frame((self._sources, self._settings, self._policy)))
+        return await self._zygote_ready()
+
+    async def _zygote_ready(self) -> DatasetInfo:
         reply, _ = await self._ctl_read(LENGTH.size, with_frame=True)
         if reply is None or reply[0] == "error":
             await self._stop_zygote()
@@ -197,6 +208,8 @@ class WorkerPool:
         code = self._zygote.poll() if self._zygote is not None else None
         if code is None:
             return "stopped answering"
+        if code == STATUS_UNKNOWN:
+            return "exited (its status was collected elsewhere)"
         if code < 0:
             return f"was killed by {signal.Signals(-code).name}"
         return f"exited with status {code}"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pyoxigraph as ox
+
 from ..config import Settings
 from ..dataset import DatasetInfo, GraphSource, load_store
-from ..errors import DETERMINISTIC_ERRORS, NotAcceptable, QuerySyntaxError
+from ..errors import DETERMINISTIC_ERRORS, NotAcceptable, QuerySyntaxError, SparqlError
 from ..formats import ResultFormats, negotiate, not_acceptable_message
 from . import Engine, QueryJob, QueryOutcome
 from .cache import ResultCache
@@ -21,17 +23,20 @@ __all__ = ["QueryRunner"]
 
 class QueryRunner:
     """Answers `QueryJob`s through `engine`. With `lane_sources`, single-pattern lookups are
-    answered in this process from a copy of the store loaded from them (coopkg.query.lookup)."""
+    answered in this process from a copy of the store loaded from them (coopkg.query.lookup),
+    or from `lane`, that store already loaded."""
 
     def __init__(
         self,
         engine: Engine,
         settings: Settings,
         lane_sources: list[GraphSource] | None = None,
+        lane: ox.Store | None = None,
     ) -> None:
         self.engine = engine
         self._settings = settings
         self._lane_sources = lane_sources if settings.lookup_lane else None
+        self._lane_store = lane  # already loaded (coopkg.query.preload): not loaded again
         self._lane: LookupLane | None = None
         self._etag: str | None = None
         self.cache = self._new_cache()
@@ -48,7 +53,10 @@ class QueryRunner:
         info = await self.engine.start()
         self._etag = info.etag
         if self._lane_sources is not None:
-            store, _ = await asyncio.to_thread(load_store, self._lane_sources)
+            if self._lane_store is not None:
+                store = self._lane_store
+            else:
+                store, _ = await asyncio.to_thread(load_store, self._lane_sources)
             self._lane = LookupLane(
                 store,
                 max_matches=self._settings.lookup_max_matches,
@@ -85,13 +93,31 @@ class QueryRunner:
         formats = negotiate(job.accept, job.format_name)
         if not formats.any_acceptable:  # before any work: no kind of result could be written
             raise NotAcceptable(not_acceptable_message(formats))
-        return await self.cache.get_or_run(job, lambda: self._run(job, formats))
+        outcome = self._lane_answer(job, formats)
+        if outcome is not None:  # answered here and now: no task, no future (bench/README.md)
+            self.cache.stats.misses += 1
+            self.cache.put(job, outcome)
+            return outcome, False
+        return await self.cache.get_or_run(job, lambda: self._run(job, formats, lane=False))
 
     async def run(self, job: QueryJob) -> QueryOutcome:
         """Evaluate `job` without the cache."""
         return await self._run(job, negotiate(job.accept, job.format_name))
 
-    async def _run(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome:
+    def _lane_answer(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome | None:
+        """The lookup lane's answer, or None: not a lookup, or a query the usual path refuses
+        (with the error it caches)."""
+        if self._lane is None:
+            return None
+        try:
+            check_in_server(job.query)
+            job.query.encode("utf-8")
+        except (SparqlError, UnicodeEncodeError):
+            return None
+        return self._lane.answer(job, formats)
+
+    async def _run(self, job: QueryJob, formats: ResultFormats, lane: bool = True) -> QueryOutcome:
+        """Evaluate; `lane=False` when the lane has already declined `job`."""
         check_in_server(job.query)
         try:
             job.query.encode("utf-8")
@@ -99,7 +125,7 @@ class QueryRunner:
             raise QuerySyntaxError(
                 f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
             ) from None
-        if self._lane is not None:
+        if lane and self._lane is not None:
             outcome = self._lane.answer(job, formats)
             if outcome is not None:
                 return outcome

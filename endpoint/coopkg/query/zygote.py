@@ -25,12 +25,19 @@ from typing import NoReturn
 import pyoxigraph as ox
 
 from ..config import Settings
-from ..dataset import GraphSource, LoadError, load_store
+from ..dataset import DatasetInfo, GraphSource, LoadError, load_store
 from ..meta import open_store
 from .frames import LENGTH, frame, read_frame
 from .worker import WorkerPolicy, die_with_parent, worker_main
 
-__all__ = ["PROGRAM", "zygote_entry"]
+__all__ = [
+    "PROGRAM",
+    "STATUS_UNKNOWN",
+    "ForkedZygote",
+    "fork_zygote",
+    "serve_zygote",
+    "zygote_entry",
+]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -85,6 +92,20 @@ def _zygote_main(
     except Exception as exc:
         ctl.sendall(frame(("error", f"loading the dataset failed: {type(exc).__name__}: {exc}")))
         os._exit(1)
+    serve_zygote(ctl, store, info, settings, policy, server)
+
+
+def serve_zygote(
+    ctl: socket.socket,
+    store: ox.Store,
+    info: DatasetInfo,
+    settings: Settings,
+    policy: WorkerPolicy,
+    server: int,
+) -> NoReturn:
+    """With the dataset in `store` (loaded here, or before the fork that made this process):
+    isolate the network, say "ready" on `ctl`, then fork a worker for each request on it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     isolated = _isolate_network()
     if isolated:
         die_with_parent(server)  # a change of credentials (the new user namespace) clears it
@@ -126,3 +147,73 @@ def _fork_on_request(
             ours.close()
             if pidfd >= 0:
                 os.close(pidfd)
+
+
+# The returncode of a zygote whose status another waiter collected: no signal has this number.
+STATUS_UNKNOWN = -256
+
+
+class ForkedZygote:
+    """A zygote forked from this process (`fork_zygote`), with the few methods of `Popen` the
+    pool uses."""
+
+    def __init__(self, pid: int, ctl: socket.socket) -> None:
+        self.pid = pid
+        self.ctl = ctl
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = STATUS_UNKNOWN
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                self.returncode = STATUS_UNKNOWN
+        return self.returncode
+
+
+def fork_zygote(
+    store: ox.Store,
+    info: DatasetInfo,
+    settings: Settings,
+    policy: WorkerPolicy,
+    close: tuple[int, ...] = (),
+) -> ForkedZygote:
+    """Fork the zygote from this process, which holds the loaded `store` and has no other
+    thread yet (a fork copies only the calling thread, and the locks others held): the zygote,
+    its workers and this process then share the store's pages copy-on-write. `close`: descriptors
+    the zygote must not keep (a listening socket)."""
+    ours, theirs = socket.socketpair()
+    parent = os.getpid()
+    # What is alive now lives as long as the server: frozen, the collector of neither process
+    # walks it, and so neither copies the pages it would touch (the whole inherited heap).
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ours.close()
+            for fd in close:
+                os.close(fd)
+            die_with_parent(parent)
+            serve_zygote(theirs, store, info, settings, policy, parent)
+        finally:
+            os._exit(1)
+    theirs.close()
+    return ForkedZygote(pid, ours)

@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from ..answers import AnswerRecorder, PreparedAnswers
 from ..config import Settings
 from ..query import Engine
 from ..query.choice import make_runner
+from ..query.preload import Preloaded
 from . import (
     browse,
     discovery,
@@ -38,13 +40,22 @@ from .vocab_documents import load_vocabularies
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    answers: PreparedAnswers | None = None,
+    preloaded: Preloaded | None = None,
+) -> FastAPI:
     """The application. `engine` evaluates the queries; by default the one the settings name
-    (coopkg.query.choice): an external SPARQL service, or the embedded Oxigraph worker pool."""
+    (coopkg.query.choice): an external SPARQL service, or the embedded Oxigraph worker pool.
+    `answers` keeps its reusable answers for the connection to replay (coopkg.answers);
+    `preloaded` is the dataset the server process loaded (coopkg.query.preload)."""
+    if answers is None:
+        answers = PreparedAnswers(settings.cache_entries, settings.cache_max_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = make_runner(settings, engine)
+        runner = make_runner(settings, engine, preloaded)
         dataset = await runner.start()
         examples, problem = load_examples()
         app.state.coopkg = AppState(
@@ -55,6 +66,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             examples=examples,
             examples_problem=problem,
             vocabularies=load_vocabularies(),
+            answers=answers,
         )
         await site.prepare(app.state.coopkg)  # the label index and the figures, once
         follow = asyncio.create_task(
@@ -80,6 +92,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_exception_handler(Exception, internal_error)  # a clean 500, never a trace
     app.add_middleware(SparqlFastPath)  # /sparql and /sparql/ are answered here, past routing
+    app.add_middleware(AnswerRecorder, answers=answers)  # outermost: sees every answer
     app.include_router(editor.router)
     app.include_router(static.router)
     app.include_router(linked_data.router)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from ..answers import PreparedAnswers
 from ..catalogue import CatalogueError, ExampleQuery, load_catalogue
 from ..config import Settings
 from ..dataset import DatasetInfo
@@ -55,6 +56,8 @@ class AppState:
     building: asyncio.Lock = field(default_factory=asyncio.Lock)  # one build at a time
     # Pages of the site (home, browse, A–Z, search, sitemap) by what identifies them. Bounded.
     pages: dict[tuple[str, ...], bytes] = field(default_factory=dict)
+    # Whole answers the connection replays (coopkg.answers); off unless the server passes one.
+    answers: PreparedAnswers = field(default_factory=lambda: PreparedAnswers(0, 0))
 
     def follow(self, dataset: DatasetInfo) -> None:
         """A new version of the dataset is served: new ETags, descriptions written again (the
@@ -68,6 +71,7 @@ class AppState:
         # Everything made from the graph is made again from the new one.
         self.documents.clear()
         self.pages.clear()
+        self.answers.clear()
         self.dump = None
         self.conformance = None
         self.conformance_checked = False
