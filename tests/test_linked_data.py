@@ -129,6 +129,30 @@ def test_etag_head_and_304(server):
     assert head.headers["etag"] == etag and head.headers["content-location"] == f"/{ICA}.ttl"
 
 
+def test_a_page_names_the_host_it_was_asked_by(server):
+    """The HTML page's canonical link is on the requested host: a page rendered (and kept) for
+    one host is not served to another, nor is its ETag a match there; RDF is the same for all."""
+    url = f"{server}/{ICA}"
+    pages = {
+        host: httpx.get(url, headers={"Accept": HTML, "Host": host})
+        for host in ("one.example", "two.example", "one.example")
+    }
+    for host, page in pages.items():
+        assert f'<link rel="canonical" href="http://{host}/{ICA}">' in page.text
+    assert pages["one.example"].headers["etag"] != pages["two.example"].headers["etag"]
+    stale = httpx.get(
+        url,
+        headers={"Accept": HTML, "Host": "two.example",
+                 "If-None-Match": pages["one.example"].headers["etag"]},
+    )  # fmt: skip
+    assert stale.status_code == 200
+    turtle = [
+        httpx.get(url, headers={"Accept": TTL, "Host": h}) for h in ("a.example", "b.example")
+    ]
+    assert turtle[0].content == turtle[1].content
+    assert turtle[0].headers["etag"] == turtle[1].headers["etag"]
+
+
 @pytest.mark.parametrize(
     "path,accept,status,media_type",
     [

@@ -101,11 +101,15 @@ async def resource(path: str, request: Request) -> Response:
     headers = document_headers(document_path)
     headers["Content-Location"] = f"{document_path}{fmt.suffix}"
     headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    etag = state.tags.tag("ld", iri, fmt.name, language if fmt is HTML else "", root)
+    # An HTML page names its canonical URL on the host it was asked by (a proxy's, a replica's):
+    # the page, its ETag and its cache key depend on that host; the RDF documents do not.
+    canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
+    page_of = (language, canonical) if fmt is HTML else ("", "")
+    etag = state.tags.tag("ld", iri, fmt.name, *page_of, root)
     headers["ETag"] = etag.decode()
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    key = (iri, fmt.name, language, root)
+    key = (iri, fmt.name, *page_of, root)
     body = state.documents.get(key)
     if body is None:
         try:
@@ -116,7 +120,6 @@ async def resource(path: str, request: Request) -> Response:
             return plain_text(exc.status, f"{exc.message}\n")
         if not description.exists:
             return _not_found(request, fmt, iri)
-        canonical = f"{request.url.scheme}://{request.url.netloc}{document_path}"
         context = PageContext(root, settings.base_iri, language, document_path)
         body = _render(description, fmt, context, canonical)
         _keep(state, key, body)
@@ -135,7 +138,7 @@ def _render(
     return render_document(description, fmt, f"{description.iri}{fmt.suffix}")
 
 
-def _keep(state: AppState, key: tuple[str, str, str, str], body: bytes) -> None:
+def _keep(state: AppState, key: tuple[str, ...], body: bytes) -> None:
     """Keep a rendered document; the result cache's switch (`cache_entries`) covers these too."""
     limit = min(_CACHE_LIMIT, state.settings.cache_entries)
     if limit > 0:

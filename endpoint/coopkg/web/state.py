@@ -41,7 +41,7 @@ class AppState:
     descriptions: dict[tuple[str, str], tuple[bytes, bytes]] = field(default_factory=dict)
     # Linked-data documents already rendered, by (IRI, format, language, root). Bounded by the
     # router; emptied when the engine serves a new version of the dataset (`follow`).
-    documents: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
+    documents: dict[tuple[str, ...], bytes] = field(default_factory=dict)
     # Triples per graph (None: the default graph), counted once, on the first description.
     graph_sizes: dict[str | None, int] | None = None
     # The ontology's and the shapes' documents (coopkg.web.vocabularies), read at start-up.
