@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -169,9 +170,8 @@ class Counted:
         return made
 
 
-@pytest.fixture(scope="module")
-def in_process() -> Iterator[tuple[str, PreparedAnswers, Counted]]:
-    settings = Settings(cache_entries=0, query_workers=1)  # nothing kept: every answer is made
+@contextmanager
+def _in_process(settings: Settings) -> Iterator[tuple[str, PreparedAnswers, Counted]]:
     answers = PreparedAnswers(settings.cache_entries, settings.cache_max_bytes)
     port = free_port()
     config = uvicorn.Config(
@@ -190,9 +190,34 @@ def in_process() -> Iterator[tuple[str, PreparedAnswers, Counted]]:
         time.sleep(0.05)
     counted = Counted(answers)
     answers.immediate = counted
-    yield f"http://127.0.0.1:{port}", answers, counted
-    server.should_exit = True
-    thread.join(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}", answers, counted
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def in_process() -> Iterator[tuple[str, PreparedAnswers, Counted]]:
+    with _in_process(Settings(cache_entries=0, query_workers=1)) as served:  # nothing kept
+        yield served
+
+
+def test_immediate_answers_are_kept_and_forgotten_with_the_dataset_version() -> None:
+    with _in_process(Settings(query_workers=1)) as (base, answers, counted):
+        subject = _subjects(base, 1)[0]
+        lookup = {"query": f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o }}"}
+        with httpx.Client(base_url=base) as client:
+            kept, hits = len(answers), answers.hits
+            first = client.get("/sparql", params=lookup)
+            assert counted.made == 1 and len(answers) == kept + 1
+            again = client.get("/sparql", params=lookup)
+            assert counted.made == 1 and answers.hits == hits + 1  # replayed, not made again
+            assert again.content == first.content and again.headers["coopkg-cache"] == "hit"
+            answers.clear()  # what a new dataset version does
+            assert len(answers) == 0
+            client.get("/sparql", params=lookup)
+            assert counted.made == 2 and len(answers) == 1  # made again, and kept again
 
 
 def test_lookups_are_answered_by_the_connection(in_process) -> None:
