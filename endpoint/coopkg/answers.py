@@ -12,6 +12,9 @@ replayed answer is byte for byte the one the application would write again, what
   the ASGI scope and lets the request run.
 - `AnswerRecorder` (the outermost ASGI middleware) keeps what the application answered to a request
   carrying a key, when the answer is reusable.
+- `immediate`, when the application sets it (coopkg.web.immediate), makes the answer to a request
+  that has none kept yet but needs no await (a point lookup): the connection writes it and keeps it
+  here as the recorder would have.
 - `clear()` when a new dataset version is served: the generation changes, and an answer recorded
   for a request that started before is dropped.
 
@@ -24,9 +27,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, MutableMapping
 from typing import Any
 
-__all__ = ["SCOPE_KEY", "AnswerRecorder", "PreparedAnswers", "answer_key"]
+__all__ = ["SCOPE_KEY", "AnswerRecorder", "Immediate", "PreparedAnswers", "answer_key"]
 
 SCOPE_KEY = "coopkg.answer_key"  # where the connection leaves the key in the ASGI scope
+
+# (raw path, query string, header fields) -> (status, header fields, body) or None.
+Immediate = Callable[
+    [bytes, bytes, list[tuple[bytes, bytes]]],
+    tuple[int, list[tuple[bytes, bytes]], bytes] | None,
+]
 
 _ENTRY_OVERHEAD = 512  # bytes charged per entry on top of its key and answer
 _SKIPPED_FIELDS = frozenset({b"connection"})  # hop-by-hop: says nothing about the answer
@@ -48,6 +57,8 @@ class PreparedAnswers:
         self.max_answer_bytes = max_bytes // 64
         self.generation = 0
         self.hits = 0
+        # Set by the application once it is ready; works whether or not answers are kept.
+        self.immediate: Immediate | None = None
         self._entries: OrderedDict[Hashable, tuple[int, bytes, bytes, int]] = OrderedDict()
         self._bytes = 0
 

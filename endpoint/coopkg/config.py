@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # skipping the worker round trip (coopkg.query.lookup); everything else runs in a worker.
     lookup_lane: bool = True
     lookup_max_matches: int = Field(1000, ge=1, le=100_000)
+    # A GET the endpoint answers without an await (a lookup, a cached result, a 304) is answered
+    # by the connection itself, before any ASGI work (coopkg.web.immediate). Off: every request
+    # goes through the application (the tests compare the two).
+    lookup_in_connection: bool = True
     max_result_rows: int = Field(100_000, ge=1, description="rows or triples in one result")
     max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="bytes in one result")
 

@@ -18,12 +18,14 @@ buffered without bound. Its `httptools.parse_url` refuses targets over 65,535 by
   for the one before it) does not count: the deadline is pushed back;
 - a GET or HEAD the application answered before, identically, is answered from its prepared bytes
   (coopkg.answers) as soon as its head is parsed, when nothing is queued before it on the
-  connection: no ASGI scope, task or routing.
+  connection: no ASGI scope, task or routing. So is one the application can answer without an
+  await (`PreparedAnswers.immediate`: a point lookup, coopkg.web.immediate).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable
 from typing import Any
 
 import httptools
@@ -251,17 +253,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # -- prepared answers --------------------------------------------------------------------
 
     def _replay(self) -> bool:
-        """Answer a GET or HEAD from the prepared answers when one is kept for it and nothing is
-        queued before it; else leave the key in the scope for the recorder. True if answered."""
+        """Answer a GET or HEAD from the prepared answers when one is kept for it, or else with
+        the application's immediate answer, when nothing is queued before it; else leave the key
+        in the scope for the recorder. True if answered."""
         answers = self.answers
         assert answers is not None
         method = self.parser.get_method()
-        if method not in (b"GET", b"HEAD") or not answers.enabled:
+        if method not in (b"GET", b"HEAD"):
+            return False
+        keeping = answers.enabled
+        if not keeping and answers.immediate is None:
             return False
         for name, _ in self.headers:
             if name in (b"content-length", b"transfer-encoding"):
                 return False  # a body follows: left to the application
-        key = answer_key(method, self.url, self.headers)
+        key = answer_key(method, self.url, self.headers) if keeping else None
         cycle = self.cycle
         if (
             self.pipeline
@@ -272,11 +278,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             or not self.parser.should_keep_alive()
             or self.parser.should_upgrade()
         ):
-            self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
+            if keeping:
+                self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
             return False
-        kept = answers.get(key)
+        kept = answers.get(key) if keeping else None
         if kept is None:
-            self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
+            kept = self._immediate(method, key)
+        if kept is None:
+            if keeping:
+                self.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
             return False
         status, block, body = kept
         defaults = self.server_state.default_headers
@@ -297,6 +307,29 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.server_state.total_requests += 1
         self._replayed = True
         return True
+
+    def _immediate(self, method: bytes, key: Hashable | None) -> tuple[int, bytes, bytes] | None:
+        """The application's immediate answer (coopkg.web.immediate) as (status, header lines,
+        body), kept for replay as the recorder would keep it; None when it has none."""
+        answers = self.answers
+        assert answers is not None
+        immediate = answers.immediate
+        if immediate is None or self.root_path:
+            return None  # under a root path the endpoint's path is not ours to match
+        try:
+            url = httptools.parse_url(self.url)
+            made = immediate(url.path, url.query or b"", self.headers)
+        except Exception:  # whatever went wrong, the usual path answers (and says so)
+            return None
+        if made is None:
+            return None
+        status, headers, body = made
+        if key is not None:
+            kept = b"" if method == b"HEAD" else body  # as the recorder keeps a HEAD's
+            answers.put(key, answers.generation, status, headers, kept)
+        # As uvicorn writes an application's header fields.
+        block = b"".join(name.lower() + b": " + value + b"\r\n" for name, value in headers)
+        return status, block, body
 
 
 def guarded_protocol(

@@ -89,6 +89,11 @@ class ResultCache(Generic[V]):
             raise value.cls(*value.args)
         return value
 
+    def holds_error(self, key: Hashable) -> bool:
+        """True when `get(key)` would raise a cached error (nothing counted, nothing moved)."""
+        entry = self._entries.get(key)
+        return entry is not None and isinstance(entry[0], _StoredError)
+
     def put(self, key: Hashable, value: V) -> bool:
         """Store a value; False when it is too large to be worth keeping."""
         return self._store(key, value, self._size_of(value))

@@ -31,7 +31,7 @@ from ..vocab import RDF_TYPE
 from . import QueryJob, QueryOutcome
 from .guard import token_stream
 
-__all__ = ["LookupLane", "lookup_pattern"]
+__all__ = ["LookupLane", "lookup_pattern", "simple_lookup"]
 
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DIGITS = frozenset("0123456789")
@@ -158,6 +158,12 @@ Shape = tuple[tuple[str, str | None, str | None], int | None, int]
 
 
 Names = tuple[tuple[str, ...], str | None, str | None]
+
+
+def simple_lookup(query: str) -> bool:
+    """True when the common lookup's regular expression reads `query` (no tokenizer run): the
+    lane may answer it, and trying it costs a few microseconds when it declines."""
+    return _SIMPLE.fullmatch(query) is not None
 
 
 def _simple_shape(query: str) -> tuple[Shape, Names] | None:

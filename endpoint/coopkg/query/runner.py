@@ -16,7 +16,7 @@ from ..formats import ResultFormats, negotiate, not_acceptable_message
 from . import Engine, QueryJob, QueryOutcome
 from .cache import ResultCache
 from .guard import check_in_server
-from .lookup import LookupLane
+from .lookup import LookupLane, simple_lookup
 
 __all__ = ["QueryRunner"]
 
@@ -99,6 +99,28 @@ class QueryRunner:
             self.cache.put(job, outcome)
             return outcome, False
         return await self.cache.get_or_run(job, lambda: self._run(job, formats, lane=False))
+
+    def answer_now(self, job: QueryJob) -> tuple[QueryOutcome, bool] | None:
+        """`answer`'s result when it needs no await (a cached outcome, or the lane's answer to a
+        lookup the regular expression reads), with the same effects on the cache; None when the
+        usual path must answer (an error, cached or not, is left to it: it raises and counts it).
+        The connection calls it for a GET before any ASGI work (coopkg.web.immediate)."""
+        if self.cache.holds_error(job):
+            return None
+        outcome = self.cache.get(job)
+        if outcome is not None:
+            return outcome, True
+        if self._lane is None or not simple_lookup(job.query):
+            return None  # the usual path would not take the lane, or would lex the query
+        formats = negotiate(job.accept, job.format_name)
+        if not formats.any_acceptable:
+            return None
+        outcome = self._lane_answer(job, formats)
+        if outcome is None:
+            return None
+        self.cache.stats.misses += 1
+        self.cache.put(job, outcome)
+        return outcome, False
 
     async def run(self, job: QueryJob) -> QueryOutcome:
         """Evaluate `job` without the cache."""

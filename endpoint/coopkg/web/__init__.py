@@ -33,6 +33,7 @@ from . import (
     vocabularies,
 )
 from .http import EntityTags, internal_error
+from .immediate import ImmediateAnswers
 from .sparql import SparqlFastPath
 from .state import AppState, follow_dataset, load_examples
 from .vocab_documents import load_vocabularies
@@ -69,12 +70,15 @@ def create_app(
             answers=answers,
         )
         await site.prepare(app.state.coopkg)  # the label index and the figures, once
+        if settings.lookup_in_connection:
+            answers.immediate = ImmediateAnswers(app.state.coopkg)
         follow = asyncio.create_task(
             follow_dataset(app.state.coopkg, settings.backend_refresh, site.prepare)
         )
         try:
             yield
         finally:
+            answers.immediate = None
             follow.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follow

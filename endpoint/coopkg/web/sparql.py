@@ -50,7 +50,7 @@ from starlette.responses import Response
 
 from ..errors import UPDATE_REFUSAL, Overloaded, SparqlError, UpdateForbidden
 from ..formats import parse_accept
-from ..query import QueryJob
+from ..query import QueryJob, QueryOutcome
 from .description import description_reply
 from .editor import editor_page
 from .http import (
@@ -82,7 +82,7 @@ from .params import (
 )
 from .state import AppState
 
-__all__ = ["ENDPOINT_PATHS", "SparqlEndpoint", "SparqlFastPath"]
+__all__ = ["ENDPOINT_PATHS", "SparqlEndpoint", "SparqlFastPath", "job_etag", "outcome_reply"]
 
 log = logging.getLogger(__name__)
 
@@ -209,13 +209,7 @@ class SparqlEndpoint:
             graph_iris(params, "default-graph-uri"),
             graph_iris(params, "named-graph-uri"),
         )
-        etag = state.tags.tag(
-            job.query,
-            job.accept or "",
-            job.format_name or "",
-            "\x1e".join(job.default_graph_uris),
-            "\x1e".join(job.named_graph_uris),
-        )
+        etag = job_etag(state, job)
         # A tag the client holds came from a 200 for this very request: answer before any work.
         # `*` only matches once we know there is a representation (not a 403 or 400).
         if etag_matches(headers.if_none_match, etag, star=False):
@@ -226,22 +220,7 @@ class SparqlEndpoint:
             outcome, hit = await state.runner.answer(job)
         if etag_matches(headers.if_none_match, etag):
             return not_modified(etag)
-        reply_headers = [
-            (b"content-type", outcome.content_type.encode()),
-            (b"content-length", str(len(outcome.body)).encode()),
-            (b"etag", etag),
-            CACHE_CONTROL,
-            *COMMON_HEADERS,
-            (b"coopkg-cache", b"hit" if hit else b"miss"),
-        ]
-        if outcome.truncated:
-            settings = state.settings
-            value = (
-                f"rows={outcome.rows}; max-rows={settings.max_result_rows}; "
-                f"max-bytes={settings.max_result_bytes}"
-            )
-            reply_headers.append((b"coopkg-result-truncated", value.encode()))
-        return Reply(200, reply_headers, outcome.body)
+        return outcome_reply(state, etag, outcome, hit)
 
     async def _describe(
         self,
@@ -261,6 +240,37 @@ class SparqlEndpoint:
         return await description_reply(
             state, url, headers.accept, format_name, headers.if_none_match
         )
+
+
+def job_etag(state: AppState, job: QueryJob) -> bytes:
+    """The ETag of the answer to `job`: what identifies the representation (module docstring)."""
+    return state.tags.tag(
+        job.query,
+        job.accept or "",
+        job.format_name or "",
+        "\x1e".join(job.default_graph_uris),
+        "\x1e".join(job.named_graph_uris),
+    )
+
+
+def outcome_reply(state: AppState, etag: bytes, outcome: QueryOutcome, hit: bool) -> Reply:
+    """The 200 for a query's outcome (`hit`: it came from the result cache)."""
+    reply_headers = [
+        (b"content-type", outcome.content_type.encode()),
+        (b"content-length", str(len(outcome.body)).encode()),
+        (b"etag", etag),
+        CACHE_CONTROL,
+        *COMMON_HEADERS,
+        (b"coopkg-cache", b"hit" if hit else b"miss"),
+    ]
+    if outcome.truncated:
+        settings = state.settings
+        value = (
+            f"rows={outcome.rows}; max-rows={settings.max_result_rows}; "
+            f"max-bytes={settings.max_result_bytes}"
+        )
+        reply_headers.append((b"coopkg-result-truncated", value.encode()))
+    return Reply(200, reply_headers, outcome.body)
 
 
 def _refuse_updates(params: Sequence[tuple[str, str]]) -> None:
