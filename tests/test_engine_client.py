@@ -7,15 +7,14 @@ half-read in the pool."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, quote_plus
 
 import pytest
-from conftest import free_port
+from conftest import free_port, handler_server
 from coopkg.query.engine_client import EngineClient, EngineUnreachable
 from engines import oxigraph_server
 
@@ -129,14 +128,8 @@ def http10_engine() -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with handler_server(Handler) as url:
+        yield f"{url}/sparql"
 
 
 def test_an_engine_that_closes_after_each_answer() -> None:

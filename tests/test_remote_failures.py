@@ -5,17 +5,16 @@ the next query works each time: a timed-out query (Oxigraph's cut body, Virtuoso
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from conftest import burn_query, free_port, running_server
+from conftest import burn_query, free_port, handler_server, running_server
 from coopkg.meta import META_QUERY
 from engines import oxigraph_server, virtuoso_server
 
@@ -133,14 +132,8 @@ def garbage_engine(version: bytes) -> Iterator[tuple[str, dict]]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sparql", mode
-    finally:
-        server.shutdown()
-        server.server_close()
+    with handler_server(Handler) as url:
+        yield f"{url}/sparql", mode
 
 
 VERSION = b"""<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">
