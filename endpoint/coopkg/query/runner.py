@@ -93,12 +93,12 @@ class QueryRunner:
         formats = negotiate(job.accept, job.format_name)
         if not formats.any_acceptable:  # before any work: no kind of result could be written
             raise NotAcceptable(not_acceptable_message(formats))
-        outcome = self._lane_answer(job, formats)
+        outcome, checked = self._lane_answer(job, formats)
         if outcome is not None:  # answered here and now: no task, no future (bench/README.md)
-            self.cache.stats.misses += 1
-            self.cache.put(job, outcome)
-            return outcome, False
-        return await self.cache.get_or_run(job, lambda: self._run(job, formats, lane=False))
+            return self._lane_outcome_kept(job, outcome)
+        return await self.cache.get_or_run(
+            job, lambda: self._run(job, formats, lane=False, checked=checked)
+        )
 
     def answer_now(self, job: QueryJob) -> tuple[QueryOutcome, bool] | None:
         """`answer`'s result when it needs no await (a cached outcome, or the lane's answer to a
@@ -115,38 +115,47 @@ class QueryRunner:
         formats = negotiate(job.accept, job.format_name)
         if not formats.any_acceptable:
             return None
-        outcome = self._lane_answer(job, formats)
-        if outcome is None:
-            return None
-        self.cache.stats.misses += 1
-        self.cache.put(job, outcome)
-        return outcome, False
+        outcome, _ = self._lane_answer(job, formats)
+        return None if outcome is None else self._lane_outcome_kept(job, outcome)
 
     async def run(self, job: QueryJob) -> QueryOutcome:
         """Evaluate `job` without the cache."""
         return await self._run(job, negotiate(job.accept, job.format_name))
 
-    def _lane_answer(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome | None:
-        """The lookup lane's answer, or None: not a lookup, or a query the usual path refuses
-        (with the error it caches)."""
+    def _lane_answer(
+        self, job: QueryJob, formats: ResultFormats
+    ) -> tuple[QueryOutcome | None, bool]:
+        """(the lookup lane's answer or None, whether `job` passed the server's checks, which then
+        need not run again). None: not a lookup, or a query the usual path refuses (with the error
+        it caches)."""
         if self._lane is None:
-            return None
+            return None, False
         try:
             check_in_server(job.query)
             job.query.encode("utf-8")
         except (SparqlError, UnicodeEncodeError):
-            return None
-        return self._lane.answer(job, formats)
+            return None, False
+        return self._lane.answer(job, formats), True
 
-    async def _run(self, job: QueryJob, formats: ResultFormats, lane: bool = True) -> QueryOutcome:
-        """Evaluate; `lane=False` when the lane has already declined `job`."""
-        check_in_server(job.query)
-        try:
-            job.query.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise QuerySyntaxError(
-                f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
-            ) from None
+    def _lane_outcome_kept(self, job: QueryJob, outcome: QueryOutcome) -> tuple[QueryOutcome, bool]:
+        """The lane's answer counted and kept as the cache keeps any evaluated outcome."""
+        self.cache.stats.misses += 1
+        self.cache.put(job, outcome)
+        return outcome, False
+
+    async def _run(
+        self, job: QueryJob, formats: ResultFormats, lane: bool = True, checked: bool = False
+    ) -> QueryOutcome:
+        """Evaluate; `lane=False` when the lane has already declined `job`, `checked` when the
+        server's checks have already passed it."""
+        if not checked:
+            check_in_server(job.query)
+            try:
+                job.query.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise QuerySyntaxError(
+                    f"the query is not valid Unicode text (position {exc.start}: {exc.reason})"
+                ) from None
         if lane and self._lane is not None:
             outcome = self._lane.answer(job, formats)
             if outcome is not None:
