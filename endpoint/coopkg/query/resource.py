@@ -4,18 +4,23 @@ with the sources that state it (the named graphs that hold it), and the labels a
 language, of every resource it links to.
 
 One SELECT through the runner, so whatever engine answers queries answers this too, and the result
-cache keeps repeated requests cheap. The IRI is checked before it is written into the query.
+cache keeps repeated requests cheap. The IRI is checked before it is written into the query. When
+the store is in this process (the embedded engine over files), the same rows are read from its
+indexes instead (coopkg.query.neighbourhood): no worker, no result format, unless the resource has
+too much around it to read without a timeout.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from ..vocab import ONTOLOGY_NS, RDF_TYPE, RDFS, SKOS
 from . import QueryJob
+from .neighbourhood import Row
 from .results import select_solutions
 from .runner import QueryRunner
 
@@ -24,7 +29,10 @@ __all__ = [
     "LABEL_PROPERTIES",
     "ResourceDescription",
     "Statement",
+    "collect",
     "describe_resource",
+    "describe_resource_now",
+    "solution_rows",
 ]
 
 SKOSXL = "http://www.w3.org/2008/05/skos-xl#"
@@ -32,6 +40,8 @@ EDITORIAL_LANGUAGE = ONTOLOGY_NS + "editorialLabelLanguage"
 NOTATION = SKOS + "notation"
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", SKOSXL + "literalForm")
 """What names a resource on a page (alternative labels are shown as statements of their own)."""
+DESCRIPTION_PROPERTIES = (*LABEL_PROPERTIES, RDF_TYPE, NOTATION, EDITORIAL_LANGUAGE)
+"""What a description reads of every resource on the page."""
 
 # The description's statements (?dir "out" or "in", with the graph of each when it is in one),
 # then ("link") the labels, types, notations and editorial label languages of everything on the
@@ -94,23 +104,37 @@ def _term(binding: ox.QuerySolution, name: str) -> ox.NamedNode | ox.BlankNode |
     return value if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal) else None
 
 
+def _checked_iri(iri: str) -> str:
+    return ox.NamedNode(iri).value  # raises ValueError: nothing unchecked reaches the query
+
+
 async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescription:
     """The description of `iri` (empty when the graph says nothing about it). ValueError when
     `iri` is not a valid IRI."""
-    checked = ox.NamedNode(iri).value  # raises ValueError: nothing unchecked reaches the query
-    properties = (*LABEL_PROPERTIES, RDF_TYPE, NOTATION, EDITORIAL_LANGUAGE)
-    query = _QUERY.format(iri=checked, properties=", ".join(f"<{p}>" for p in properties))
+    checked = _checked_iri(iri)
+    described = describe_resource_now(runner, checked)
+    if described is not None:
+        return described
+    properties = ", ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
+    query = _QUERY.format(iri=checked, properties=properties)
     outcome, _ = await runner.answer(QueryJob(query, format_name="json"))
-    return _collect(checked, select_solutions(outcome))
+    return collect(checked, solution_rows(select_solutions(outcome)))
 
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Key = tuple[str, ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
+def describe_resource_now(runner: QueryRunner, iri: str) -> ResourceDescription | None:
+    """The description of `iri` read from the store in this process (coopkg.query.neighbourhood),
+    or None: no store here, or a resource with too much around it for the server process (the
+    query then runs in a worker, under the timeout). ValueError when `iri` is not a valid IRI."""
+    neighbourhoods = runner.neighbourhoods
+    if neighbourhoods is None:
+        return None
+    checked = _checked_iri(iri)
+    rows = neighbourhoods.rows(checked, DESCRIPTION_PROPERTIES)
+    return None if rows is None else collect(checked, rows)
 
 
-def _collect(iri: str, solutions: ox.QuerySolutions) -> ResourceDescription:
-    description = ResourceDescription(iri)
-    grouped: dict[Key, set[str]] = {}
+def solution_rows(solutions: ox.QuerySolutions) -> Iterator[Row]:
+    """The description query's solutions as rows; anything a description cannot hold is skipped."""
     for row in solutions:
         direction = _term(row, "dir")
         s, p, o = _term(row, "s"), _term(row, "p"), _term(row, "o")
@@ -118,22 +142,49 @@ def _collect(iri: str, solutions: ox.QuerySolutions) -> ResourceDescription:
             continue
         if not isinstance(p, ox.NamedNode) or o is None:
             continue
-        if direction.value == "link":
+        graph = _term(row, "g")
+        yield direction.value, s, p, o, graph if isinstance(graph, ox.NamedNode) else None
+
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Key = tuple[str, ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
+
+
+def collect(iri: str, rows: Iterable[Row]) -> ResourceDescription:
+    """The description made of the description query's rows, however they were read: in one
+    order, so that a resource's documents are the same bytes whichever way and engine read them."""
+    description = ResourceDescription(iri)
+    grouped: dict[Key, set[str]] = {}
+    linked: dict[ox.Triple, None] = {}
+    for direction, s, p, o, graph in sorted(rows, key=_row_order):
+        if direction == "link":
+            linked[ox.Triple(s, p, o)] = None
             _add_link(description, s, p, o)
             continue
-        sources = grouped.setdefault((direction.value, s, p, o), set())
-        graph = _term(row, "g")
-        if isinstance(graph, ox.NamedNode):
+        sources = grouped.setdefault((direction, s, p, o), set())
+        if graph is not None:
             sources.add(graph.value)
+    description.linked = list(linked)
     for (side, s, p, o), sources in grouped.items():
         statement = Statement(s, p, o, tuple(sorted(sources)))
         if side == "in":
             description.incoming.append(statement)
             continue
         description.outgoing.append(statement)
-        if s.value == iri and p.value in (RDF_TYPE, *LABEL_PROPERTIES):
-            _add_link(description, s, p, o, keep=False)
+        if p in _NAMING and s.value == iri:
+            _add_link(description, s, p, o)
     return description
+
+
+def _row_order(row: Row) -> tuple[str, str, str, str, str]:
+    direction, s, p, o, graph = row
+    return direction, str(s), p.value, str(o), "" if graph is None else graph.value
+
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+_NOTATION = ox.NamedNode(NOTATION)
+_EDITORIAL = ox.NamedNode(EDITORIAL_LANGUAGE)
+_NAMING = frozenset(ox.NamedNode(p) for p in (RDF_TYPE, *LABEL_PROPERTIES))
 
 
 def _add_link(
@@ -141,19 +192,16 @@ def _add_link(
     s: ox.NamedNode | ox.BlankNode,
     p: ox.NamedNode,
     o: Term,
-    keep: bool = True,
 ) -> None:
-    """Record a label, type, notation or editorial language of `s`; with `keep`, also as a
-    statement of the document."""
-    if keep:
-        _add_once(description.linked, ox.Triple(s, p, o))
-    if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
-        _add_once(description.types[s.value], o.value)
+    """Record a label, type, notation or editorial language of `s`."""
+    if p == _TYPE:
+        if isinstance(o, ox.NamedNode):
+            _add_once(description.types[s.value], o.value)
     elif not isinstance(o, ox.Literal):
         return
-    elif p.value == NOTATION:
+    elif p == _NOTATION:
         description.notations.setdefault(s.value, o.value)
-    elif p.value == EDITORIAL_LANGUAGE:
+    elif p == _EDITORIAL:
         description.editorial_languages[s.value].add(o.value.lower())
     else:
         _add_once(description.labels[s.value], o)

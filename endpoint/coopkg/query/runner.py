@@ -17,6 +17,7 @@ from . import Engine, QueryJob, QueryOutcome
 from .cache import ResultCache
 from .guard import check_in_server
 from .lookup import LookupLane, simple_lookup
+from .neighbourhood import Neighbourhoods
 
 __all__ = ["QueryRunner"]
 
@@ -38,6 +39,9 @@ class QueryRunner:
         self._lane_sources = lane_sources if settings.lookup_lane else None
         self._lane_store = lane  # already loaded (coopkg.query.preload): not loaded again
         self._lane: LookupLane | None = None
+        # Linked-data descriptions read from the lane's store (coopkg.query.neighbourhood): what
+        # is read there needs no worker, and is bounded since nothing could kill it.
+        self.neighbourhoods: Neighbourhoods | None = None
         self._etag: str | None = None
         self.cache = self._new_cache()
 
@@ -62,6 +66,8 @@ class QueryRunner:
                 max_matches=self._settings.lookup_max_matches,
                 max_bytes=self._settings.max_result_bytes,
             )
+            if self._settings.describe_max_quads > 0:
+                self.neighbourhoods = Neighbourhoods(store, self._settings.describe_max_quads)
         return info
 
     async def close(self) -> None:

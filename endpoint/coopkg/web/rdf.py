@@ -17,52 +17,53 @@ __all__ = ["document_quads", "render_document"]
 
 # Not `id:`: the local names of instances hold slashes, which Turtle would escape (`id:a\/b`).
 _PREFIXES = {**{k: v for k, v in PREFIXES.items() if k != "id"}, "foaf": FOAF, "void": VOID}
+# What every document says of itself (None: the resource it is about).
+_ABOUT_DOCUMENT = tuple(
+    (ox.NamedNode(p), o)
+    for p, o in (
+        (RDF_TYPE, FOAF + "Document"),
+        (FOAF + "primaryTopic", None),
+        (VOID + "inDataset", DATASET_IRI),
+        (DCTERMS + "license", LICENSE_IRI),
+    )
+)
 
 
 def document_quads(
     description: ResourceDescription, document_iri: str, with_graphs: bool
-) -> list[ox.Quad]:
-    quads: list[ox.Quad] = []
-    seen: set[ox.Quad] = set()
-
-    def add(quad: ox.Quad) -> None:
-        if quad not in seen:
-            seen.add(quad)
-            quads.append(quad)
-
-    for statement in description.statements():
-        s, p, o = statement.subject, statement.predicate, statement.object
-        add(ox.Quad(s, p, o))
+) -> list[ox.Quad] | list[ox.Triple]:
+    """The document's statements, each once, in the order of the description; with
+    `with_graphs`, quads: the default graph's first, then one block per source."""
+    triples: dict[ox.Triple, None] = {}
+    sourced: dict[ox.Quad, None] = {}
+    for statement in (*description.outgoing, *description.incoming):
+        triple = ox.Triple(statement.subject, statement.predicate, statement.object)
+        triples[triple] = None
         if with_graphs:
             for source in statement.sources:
-                add(ox.Quad(s, p, o, ox.NamedNode(source)))
-    for triple in description.linked:
-        add(ox.Quad(triple.subject, triple.predicate, triple.object))
+                sourced[
+                    ox.Quad(
+                        statement.subject,
+                        statement.predicate,
+                        statement.object,
+                        ox.NamedNode(source),
+                    )
+                ] = None
+    triples.update(dict.fromkeys(description.linked))
     document = ox.NamedNode(document_iri)
-    for predicate, obj in (
-        (RDF_TYPE, FOAF + "Document"),
-        (FOAF + "primaryTopic", description.iri),
-        (VOID + "inDataset", DATASET_IRI),
-        (DCTERMS + "license", LICENSE_IRI),
-    ):
-        add(ox.Quad(document, ox.NamedNode(predicate), ox.NamedNode(obj)))
-    return quads
+    for predicate, obj in _ABOUT_DOCUMENT:
+        triples[ox.Triple(document, predicate, ox.NamedNode(obj or description.iri))] = None
+    if not with_graphs:
+        return list(triples)
+    by_source = sorted(sourced, key=lambda q: q.graph_name.value)  # type: ignore[union-attr]
+    return [ox.Quad(t.subject, t.predicate, t.object) for t in triples] + by_source
 
 
 def render_document(
     description: ResourceDescription, fmt: DocumentFormat, document_iri: str
 ) -> bytes:
     assert fmt.rdf is not None, "HTML is rendered by coopkg.web.pages"
-    quads = document_quads(description, document_iri, with_graphs=fmt.keeps_graphs)
-    # The default graph first, then one block per source, each in the order of the statements.
-    quads.sort(key=lambda q: "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name))
-    if not fmt.keeps_graphs:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-        return _serialise(triples, fmt)
-    return _serialise(quads, fmt)
-
-
-def _serialise(items: list, fmt: DocumentFormat) -> bytes:
+    items = document_quads(description, document_iri, with_graphs=fmt.keeps_graphs)
     if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         return ox.serialize(items, format=fmt.rdf, prefixes=_PREFIXES) or b""
     return ox.serialize(items, format=fmt.rdf) or b""

@@ -1,0 +1,187 @@
+"""A resource's description read straight from an in-process store's indexes: the rows the
+description query (coopkg.query.resource) would give, without a query, a worker or a result format.
+
+Dereferencing spent most of its time outside the engine: the query went to a worker, its answer
+came back as SPARQL JSON and was parsed again term by term (bench/README.md, issue 11). With the
+store in this process (the lookup lane's), the same rows are a few index lookups. The rows are a
+set equal to the query's (tests/test_description_rows.py compares them for every resource of the
+shipped graph and of a synthetic one); a resource with more than `bound` quads around it, or more
+than `bound` label and type statements to read, is left to the query and its timeout: None.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from ..vocab import RDF_TYPE
+
+__all__ = ["Neighbourhoods", "Row", "description_rows"]
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Subject = ox.NamedNode | ox.BlankNode
+Row = tuple[str, Subject, ox.NamedNode, Term, ox.NamedNode | None]
+"""(direction "out", "in" or "link", subject, predicate, object, named graph or None)."""
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+# A linked resource's statements are read in one index scan when it has at most this many, else
+# one lookup per property (a hub with thousands of statements costs a few lookups, not a scan).
+# A pattern with its graph unbound costs less than one bound to the default graph (1.8 against
+# 3.0 µs, bench/README.md): the default graph is picked out here.
+_SCAN = 64
+# Linked resources whose statements are kept between descriptions: the classes, predicates,
+# sectors and sources that most pages link to are read once.
+_KEEP = 8192
+
+About = tuple[list[tuple[ox.NamedNode, "Term"]], int]  # (predicate, object) wanted, quads read
+
+
+class _TooMany(Exception):
+    pass
+
+
+class Neighbourhoods:
+    """Descriptions read from one store that never changes (the embedded engine's, loaded from
+    files), with what was read about each linked resource kept for the next description."""
+
+    def __init__(self, store: ox.Store, bound: int) -> None:
+        self._store = store
+        self._bound = bound
+        self._kept: dict[tuple[str, ...], dict[Subject, About]] = {}
+
+    def rows(self, iri: str, properties: tuple[str, ...]) -> list[Row] | None:
+        """`description_rows` of `iri`, the same rows and the same bound."""
+        kept = self._kept.setdefault(properties, {})
+        if len(kept) >= _KEEP:
+            kept.clear()
+        return description_rows(self._store, iri, properties, self._bound, kept)
+
+
+def description_rows(
+    store: ox.Store,
+    iri: str,
+    properties: Iterable[str],
+    bound: int,
+    kept: dict[Subject, About] | None = None,
+) -> list[Row] | None:
+    """The description query's rows for `iri` (a checked IRI), read from `store`'s indexes; None
+    when that would read more than `bound` quads around it, or `bound` more about what it links
+    to. `kept`: what earlier descriptions read about linked resources (counted as read again, so
+    that the answer never depends on what was kept)."""
+    node = ox.NamedNode(iri)
+    reader = _Reader(store, properties, bound, {} if kept is None else kept)
+    try:
+        outgoing, out_graphs = _side(store.quads_for_pattern(node, None, None, None), bound)
+        incoming, in_graphs = _side(store.quads_for_pattern(None, None, node, None), bound)
+        linked = _linked(reader, outgoing, incoming, out_graphs | in_graphs)
+        rows: list[Row] = []
+        for side, statements in (("out", outgoing), ("in", incoming)):
+            for (s, p, o), graphs in statements.items():
+                if graphs is not None:  # None: only in named graphs; the query reads the default
+                    rows.extend((side, s, p, o, g) for g in graphs or (None,))
+        for subject in linked:
+            rows.extend(("link", subject, p, o, None) for p, o in reader.about(subject))
+    except _TooMany:
+        return None
+    return rows
+
+
+Statements = dict[tuple[Subject, ox.NamedNode, Term], list[ox.NamedNode] | None]
+
+
+def _side(quads: Iterable[ox.Quad], bound: int) -> tuple[Statements, set[ox.NamedNode]]:
+    """The statements among `quads` with the named graphs that hold each (None: the statement is
+    in no default graph, only in named ones), and every named graph seen."""
+    held: dict[tuple[Subject, ox.NamedNode, Term], list[ox.NamedNode]] = {}
+    in_default: set[tuple[Subject, ox.NamedNode, Term]] = set()
+    graphs: set[ox.NamedNode] = set()
+    for count, quad in enumerate(quads):
+        if count >= bound:
+            raise _TooMany
+        s, o = quad.subject, quad.object
+        if isinstance(s, ox.Triple) or isinstance(o, ox.Triple):
+            continue  # quoted triples: the description's query leaves them out too
+        key = (s, quad.predicate, o)
+        sources = held.setdefault(key, [])
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode):
+            graphs.add(graph)
+            sources.append(graph)
+        else:
+            in_default.add(key)
+    statements: Statements = {k: v if k in in_default else None for k, v in held.items()}
+    return statements, graphs
+
+
+class _Reader:
+    """The default graph's statements of `properties` about a resource, each resource read once,
+    at most `bound` quads read in all."""
+
+    def __init__(
+        self, store: ox.Store, properties: Iterable[str], bound: int, kept: dict[Subject, About]
+    ) -> None:
+        self._store = store
+        self._properties = [ox.NamedNode(p) for p in properties]
+        self._wanted = set(self._properties)
+        self._bound = bound
+        self._left = bound
+        self._kept = kept
+        self._read: set[Subject] = set()  # by this description
+
+    def about(self, subject: Subject) -> list[tuple[ox.NamedNode, Term]]:
+        """(predicate, object) of the statements wanted about `subject`."""
+        known = self._kept.get(subject)
+        if known is None:
+            known = self._kept[subject] = self._scan(subject)
+        statements, cost = known
+        if subject not in self._read:
+            self._read.add(subject)
+            self._left -= cost
+            if self._left < 0:
+                raise _TooMany
+        return statements
+
+    def _scan(self, subject: Subject) -> About:
+        quads = self._store.quads_for_pattern
+        found = list(itertools.islice(quads(subject, None, None, None), _SCAN + 1))
+        if len(found) > _SCAN:
+            found = []
+            for p in self._properties:
+                found.extend(itertools.islice(quads(subject, p, None, None), self._bound + 1))
+        wanted = self._wanted
+        statements = [
+            (q.predicate, q.object)
+            for q in found
+            if q.predicate in wanted
+            and isinstance(q.graph_name, ox.DefaultGraph)
+            and not isinstance(q.object, ox.Triple)  # as the query's rows (quoted triples)
+        ]
+        return statements, len(found)
+
+
+def _linked(
+    reader: _Reader, outgoing: Statements, incoming: Statements, graphs: set[ox.NamedNode]
+) -> list[Subject]:
+    """What the query's "link" block binds to ?s: the IRIs the resource links to, what links to
+    it, the predicates of both, the graphs that state either (in the default graph or not), the
+    resource's types and the types of both sides."""
+    found: dict[Subject, None] = dict.fromkeys(graphs)
+    typed: dict[Subject, None] = {}
+    for (_, p, o), held in outgoing.items():
+        if held is None:
+            continue
+        found[p] = None
+        if isinstance(o, ox.NamedNode) or (p == _TYPE and isinstance(o, ox.BlankNode)):
+            found[o] = None
+        if not isinstance(o, ox.Literal):
+            typed[o] = None
+    for (s, p, _), held in incoming.items():
+        if held is not None:
+            found[p] = found[s] = typed[s] = None
+    for subject in typed:
+        for p, o in reader.about(subject):
+            if p == _TYPE and not isinstance(o, ox.Literal):
+                found[o] = None
+    return list(found)
