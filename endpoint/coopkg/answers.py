@@ -31,9 +31,9 @@ __all__ = ["SCOPE_KEY", "AnswerRecorder", "Immediate", "PreparedAnswers", "answe
 
 SCOPE_KEY = "coopkg.answer_key"  # where the connection leaves the key in the ASGI scope
 
-# (raw path, query string, header fields) -> (status, header fields, body) or None.
+# (raw path, query string, header fields, scheme) -> (status, header fields, body) or None.
 Immediate = Callable[
-    [bytes, bytes, list[tuple[bytes, bytes]]],
+    [bytes, bytes, list[tuple[bytes, bytes]], str],
     tuple[int, list[tuple[bytes, bytes]], bytes] | None,
 ]
 

@@ -318,7 +318,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return None  # under a root path the endpoint's path is not ours to match
         try:
             url = httptools.parse_url(self.url)
-            made = immediate(url.path, url.query or b"", self.headers)
+            made = immediate(url.path, url.query or b"", self.headers, self.scheme or "http")
         except Exception:  # whatever went wrong, the usual path answers (and says so)
             return None
         if made is None:

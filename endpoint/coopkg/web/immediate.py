@@ -1,4 +1,5 @@
-"""SPARQL GET queries answered on the spot, for the connection to write before any ASGI work.
+"""SPARQL GET queries and linked-data documents answered on the spot, for the connection to write
+before any ASGI work.
 
 An uncached point lookup spent about 150 µs in the HTTP process, of which the lookup lane is 30:
 the rest was uvicorn's request cycle, the ASGI middleware and the recorder (bench/README.md, issue
@@ -11,6 +12,8 @@ returns None and takes the usual path, which then does everything itself:
 - a parameter the endpoint refuses or that needs more than a lookup (`update`, repeated `query`,
   dataset parameters, invalid UTF-8), an empty query;
 - a cached error, no acceptable format, a query the lane declines.
+A resource's URL or document (`/id/...`) is the linked-data route's to answer the same way
+(`document_now`: a 304, a kept document, or one rendered from the store in this process).
 tests/test_immediate.py compares its answers with the usual path's, header by header.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from ..query import QueryJob
 from .http import Refusal, RequestHeaders, etag_matches, not_modified
+from .linked_data import document_now
 from .params import format_names, graph_iris, parse_query_string, single
 from .sparql import ENDPOINT_PATHS, job_etag, outcome_reply
 from .state import AppState
@@ -54,18 +58,20 @@ class ImmediateAnswers:
         self._state = state
 
     def __call__(
-        self, raw_path: bytes, query_string: bytes, headers: Headers
+        self, raw_path: bytes, query_string: bytes, headers: Headers, scheme: str = "http"
     ) -> tuple[int, Headers, bytes] | None:
-        """(status, header fields, body) for `raw_path?query_string`, as the endpoint writes
-        them (uvicorn adds Date and Server), or None."""
-        if raw_path not in _PATHS or not query_string:
-            return None
+        """(status, header fields, body) for `raw_path?query_string`, as the endpoint or the
+        linked-data route writes them (uvicorn adds Date and Server), or None."""
         state = self._state
         if len(raw_path) + len(query_string) + 1 > state.settings.max_url_bytes:
             return None  # 414
         for name, _ in headers:
             if name not in _PLAIN:
                 return None
+        if raw_path.startswith(b"/id/"):
+            return _document(state, raw_path, query_string, headers, scheme)
+        if raw_path not in _PATHS or not query_string:
+            return None
         request = RequestHeaders(headers)
         job = _job(query_string, request.accept)
         if job is None:
@@ -83,6 +89,21 @@ class ImmediateAnswers:
             else:
                 reply = outcome_reply(state, etag, *found)
         return reply.status, reply.headers, reply.body
+
+
+def _document(
+    state: AppState, raw_path: bytes, query_string: bytes, headers: Headers, scheme: str
+) -> tuple[int, Headers, bytes] | None:
+    """The linked-data route's answer (coopkg.web.linked_data.document_now), or None."""
+    if query_string:
+        return None  # ?format=, ?lang=: the route reads them
+    fields: dict[bytes, str] = {}
+    for name, value in headers:
+        if name in fields:
+            return None  # a repeated field: Starlette's reading of it decides
+        fields[name] = value.decode("latin-1")
+    reply = document_now(state, raw_path, fields, scheme)
+    return None if reply is None else (reply.status, reply.headers, reply.body)
 
 
 def _job(query_string: bytes, accept: str | None) -> QueryJob | None:
