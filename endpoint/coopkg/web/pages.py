@@ -107,6 +107,7 @@ def templates() -> Environment:
     return Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,  # the package's own files: no stat of the template per page
         trim_blocks=True,
         lstrip_blocks=True,
     )
