@@ -39,10 +39,10 @@ class Settings(BaseSettings):
     lookup_lane: bool = True
     lookup_max_matches: int = Field(1000, ge=1, le=100_000)
     # A linked-data document's description is read from that same store in the server process
-    # when it reads at most this many quads around the resource (and as many again about what it
-    # links to: a few milliseconds at most); a bigger one is a query in a worker, under the
-    # timeout (coopkg.query.neighbourhood). 0: always the worker.
-    describe_max_quads: int = Field(4000, ge=0, le=100_000)
+    # when it reads at most this many quads in all, around the resource and about what it links
+    # to (a few milliseconds at most); a bigger one is a query in a worker, under the timeout
+    # (coopkg.query.neighbourhood). 0: always the worker.
+    describe_max_quads: int = Field(2000, ge=0, le=100_000)
     # A GET the endpoint answers without an await (a lookup, a cached result, a 304) is answered
     # by the connection itself, before any ASGI work (coopkg.web.immediate). Off: every request
     # goes through the application (the tests compare the two).

@@ -50,13 +50,22 @@ class Neighbourhoods:
         self._store = store
         self._bound = bound
         self._kept: dict[tuple[str, ...], dict[Subject, About]] = {}
+        # Resources found over the bound: reading up to it again would cost as much each time.
+        self._over: set[tuple[str, tuple[str, ...]]] = set()
 
     def rows(self, iri: str, properties: tuple[str, ...]) -> list[Row] | None:
         """`description_rows` of `iri`, the same rows and the same bound."""
+        if (iri, properties) in self._over:
+            return None
         kept = self._kept.setdefault(properties, {})
         if len(kept) >= _KEEP:
             kept.clear()
-        return description_rows(self._store, iri, properties, self._bound, kept)
+        rows = description_rows(self._store, iri, properties, self._bound, kept)
+        if rows is None:
+            if len(self._over) >= _KEEP:
+                self._over.clear()
+            self._over.add((iri, properties))
+        return rows
 
 
 def description_rows(
@@ -67,14 +76,14 @@ def description_rows(
     kept: dict[Subject, About] | None = None,
 ) -> list[Row] | None:
     """The description query's rows for `iri` (a checked IRI), read from `store`'s indexes; None
-    when that would read more than `bound` quads around it, or `bound` more about what it links
-    to. `kept`: what earlier descriptions read about linked resources (counted as read again, so
-    that the answer never depends on what was kept)."""
+    when that would read more than `bound` quads in all (around it and about what it links to).
+    `kept`: what earlier descriptions read about linked resources (counted as read again, so that
+    the answer never depends on what was kept)."""
     node = ox.NamedNode(iri)
     reader = _Reader(store, properties, bound, {} if kept is None else kept)
     try:
-        outgoing, out_graphs = _side(store.quads_for_pattern(node, None, None, None), bound)
-        incoming, in_graphs = _side(store.quads_for_pattern(None, None, node, None), bound)
+        outgoing, out_graphs = reader.side(store.quads_for_pattern(node, None, None, None))
+        incoming, in_graphs = reader.side(store.quads_for_pattern(None, None, node, None))
         linked = _linked(reader, outgoing, incoming, out_graphs | in_graphs)
         rows: list[Row] = []
         for side, statements in (("out", outgoing), ("in", incoming)):
@@ -91,14 +100,17 @@ def description_rows(
 Statements = dict[tuple[Subject, ox.NamedNode, Term], list[ox.NamedNode] | None]
 
 
-def _side(quads: Iterable[ox.Quad], bound: int) -> tuple[Statements, set[ox.NamedNode]]:
+def _side(quads: Iterable[ox.Quad], bound: int) -> tuple[Statements, set[ox.NamedNode], int]:
     """The statements among `quads` with the named graphs that hold each (None: the statement is
-    in no default graph, only in named ones), and every named graph seen."""
+    in no default graph, only in named ones), every named graph seen, and how many quads were
+    read; _TooMany past `bound`."""
     held: dict[tuple[Subject, ox.NamedNode, Term], list[ox.NamedNode]] = {}
     in_default: set[tuple[Subject, ox.NamedNode, Term]] = set()
     graphs: set[ox.NamedNode] = set()
-    for count, quad in enumerate(quads):
-        if count >= bound:
+    read = 0
+    for quad in quads:
+        read += 1
+        if read > bound:
             raise _TooMany
         s, o = quad.subject, quad.object
         if isinstance(s, ox.Triple) or isinstance(o, ox.Triple):
@@ -112,12 +124,13 @@ def _side(quads: Iterable[ox.Quad], bound: int) -> tuple[Statements, set[ox.Name
         else:
             in_default.add(key)
     statements: Statements = {k: v if k in in_default else None for k, v in held.items()}
-    return statements, graphs
+    return statements, graphs, read
 
 
 class _Reader:
-    """The default graph's statements of `properties` about a resource, each resource read once,
-    at most `bound` quads read in all."""
+    """What a description reads, at most `bound` quads in all: the statements around the resource
+    (`side`), and the default graph's statements of `properties` about each linked resource, each
+    read once (`about`)."""
 
     def __init__(
         self, store: ox.Store, properties: Iterable[str], bound: int, kept: dict[Subject, About]
@@ -129,6 +142,12 @@ class _Reader:
         self._left = bound
         self._kept = kept
         self._read: set[Subject] = set()  # by this description
+
+    def side(self, quads: Iterable[ox.Quad]) -> tuple[Statements, set[ox.NamedNode]]:
+        """`_side` of `quads`, counted."""
+        statements, graphs, read = _side(quads, self._left)
+        self._left -= read
+        return statements, graphs
 
     def about(self, subject: Subject) -> list[tuple[ox.NamedNode, Term]]:
         """(predicate, object) of the statements wanted about `subject`."""
