@@ -5,8 +5,9 @@ Dereferencing spent most of its time outside the engine: the query went to a wor
 came back as SPARQL JSON and was parsed again term by term (bench/README.md, issue 11). With the
 store in this process (the lookup lane's), the same rows are a few index lookups. The rows are a
 set equal to the query's (tests/test_description_rows.py compares them for every resource of the
-shipped graph and of a synthetic one); a resource with more than `bound` quads around it, or more
-than `bound` label and type statements to read, is left to the query and its timeout: None.
+shipped graph and of a synthetic one); a resource whose description would read more than `bound`
+quads in all (around it, and labels and types of what it links to) is left to the query and its
+timeout: None.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ _TYPE = ox.NamedNode(RDF_TYPE)
 # 3.0 µs, bench/README.md): the default graph is picked out here.
 _SCAN = 64
 # Linked resources whose statements are kept between descriptions: the classes, predicates,
-# sectors and sources that most pages link to are read once.
-_KEEP = 8192
+# sectors and sources that most pages link to are read once. Small, because every object kept is
+# one more for each full garbage collection to visit (8,192 made some 26 ms pauses: bench/README).
+_KEEP = 1024
 
-About = tuple[list[tuple[ox.NamedNode, "Term"]], int]  # (predicate, object) wanted, quads read
+About = tuple[list[tuple[ox.NamedNode, Term]], int]  # (predicate, object) wanted, quads read
 
 
 class _TooMany(Exception):
