@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import pyoxigraph as ox
 
@@ -152,27 +153,33 @@ Key = tuple[str, ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 def collect(iri: str, rows: Iterable[Row]) -> ResourceDescription:
     """The description made of the description query's rows, however they were read: in one
-    order, so that a resource's documents are the same bytes whichever way and engine read them."""
+    order, so that a resource's documents are the same bytes whichever way and engine read them.
+    Rows are grouped by their terms' text (hashing a text is cheaper than hashing a term)."""
     description = ResourceDescription(iri)
-    grouped: dict[Key, set[str]] = {}
-    linked: dict[ox.Triple, None] = {}
-    for direction, s, p, o, graph in sorted(rows, key=_row_order):
+    grouped: dict[tuple[str, str, str, str], tuple[Row, list[str]]] = {}
+    linked: dict[tuple[str, str, str], ox.Triple] = {}
+    for key, row in sorted(((_row_order(row), row) for row in rows), key=itemgetter(0)):
+        direction, s_text, p_text, o_text, graph = key
         if direction == "link":
-            linked[ox.Triple(s, p, o)] = None
-            _add_link(description, s, p, o)
+            if (s_text, p_text, o_text) not in linked:
+                linked[s_text, p_text, o_text] = ox.Triple(row[1], row[2], row[3])
+                _add_link(description, row[1], p_text, row[3])
             continue
-        sources = grouped.setdefault((direction, s, p, o), set())
-        if graph is not None:
-            sources.add(graph.value)
-    description.linked = list(linked)
-    for (side, s, p, o), sources in grouped.items():
-        statement = Statement(s, p, o, tuple(sorted(sources)))
+        entry = grouped.get((direction, s_text, p_text, o_text))
+        if entry is None:
+            grouped[direction, s_text, p_text, o_text] = (row, [graph] if graph else [])
+        elif graph and graph != (entry[1][-1] if entry[1] else ""):
+            entry[1].append(graph)  # sorted already, so a repeat follows its twin
+    description.linked = list(linked.values())
+    subject = f"<{iri}>"
+    for (side, s_text, p_text, _), ((_, s, p, o, _), sources) in grouped.items():
+        statement = Statement(s, p, o, tuple(sources))
         if side == "in":
             description.incoming.append(statement)
             continue
         description.outgoing.append(statement)
-        if p in _NAMING and s.value == iri:
-            _add_link(description, s, p, o)
+        if p_text in _NAMING and s_text == subject:
+            _add_link(description, s, p_text, o)
     return description
 
 
@@ -181,27 +188,24 @@ def _row_order(row: Row) -> tuple[str, str, str, str, str]:
     return direction, str(s), p.value, str(o), "" if graph is None else graph.value
 
 
-_TYPE = ox.NamedNode(RDF_TYPE)
-_NOTATION = ox.NamedNode(NOTATION)
-_EDITORIAL = ox.NamedNode(EDITORIAL_LANGUAGE)
-_NAMING = frozenset(ox.NamedNode(p) for p in (RDF_TYPE, *LABEL_PROPERTIES))
+_NAMING = frozenset((RDF_TYPE, *LABEL_PROPERTIES))
 
 
 def _add_link(
     description: ResourceDescription,
     s: ox.NamedNode | ox.BlankNode,
-    p: ox.NamedNode,
+    predicate: str,
     o: Term,
 ) -> None:
     """Record a label, type, notation or editorial language of `s`."""
-    if p == _TYPE:
+    if predicate == RDF_TYPE:
         if isinstance(o, ox.NamedNode):
             _add_once(description.types[s.value], o.value)
     elif not isinstance(o, ox.Literal):
         return
-    elif p == _NOTATION:
+    elif predicate == NOTATION:
         description.notations.setdefault(s.value, o.value)
-    elif p == _EDITORIAL:
+    elif predicate == EDITORIAL_LANGUAGE:
         description.editorial_languages[s.value].add(o.value.lower())
     else:
         _add_once(description.labels[s.value], o)
