@@ -155,6 +155,23 @@ def test_written_json_is_oxigraphs_byte_for_byte(shipped_store):
     assert _solutions_json(special, ("?p", "?o"), "?p", "?o") is None  # left to Oxigraph
 
 
+def test_quotes_and_backslashes_are_escaped_as_oxigraph_escapes_them():
+    """The hand-written path writes strings with `"` and `\\` itself (escaped all at once)."""
+    store = ox.Store()
+    data = f"""@prefix ex: <{EX}> .
+    ex:s ex:q "say \\"hi\\"" , "back\\\\slash" , "plain" , "x"^^<{EX}type> ;
+        ex:r "\\\\\\""@en , <{EX}a%22b> ."""
+    store.load(data.encode(), format=ox.RdfFormat.TURTLE)
+    quads = list(store.quads_for_pattern(ox.NamedNode(f"{EX}s"), None, None))
+    for projection in (("?p", "?o"), ("?o", "?p"), ("?o",)):
+        p_var = "?p" if "?p" in projection else None
+        query = f"SELECT {' '.join(projection)} {{ <{EX}s> {p_var or f'<{EX}q>'} ?o }}"
+        matching = [q for q in quads if p_var or q.predicate.value == f"{EX}q"]
+        written = _solutions_json(matching, projection, p_var, "?o")
+        assert written is not None
+        assert written == store.query(query).serialize(format=ox.QueryResultsFormat.JSON)
+
+
 @pytest.mark.parametrize(
     "query",
     [

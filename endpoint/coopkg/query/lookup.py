@@ -282,44 +282,45 @@ def _solutions_json(
     pattern = [v for v in (p_var, o_var) if v is not None]
     if not pattern or p_var == o_var or sorted(projection) != sorted(pattern):
         return None
-    names = [name[1:] for name in projection]
+    # One list of pieces, written once: fixed text at even positions, the terms' strings at odd
+    # ones. The strings are checked (and, rarely, escaped) all at once: per string, the check
+    # cost more than the writing.
+    keys = [f'"{name[1:]}":{{"type":"' for name in projection]
     picks = [name == p_var for name in projection]  # True: the predicate, False: the object
-    rows = []
-    for quad in quads:
-        cells = []
-        for name, pick in zip(names, picks, strict=True):
-            term = _term_json(quad.predicate if pick else quad.object)
-            if term is None:
-                return None
-            cells.append(f'"{name}":{term}')
-        rows.append("{" + ",".join(cells) + "}")
-    head = ",".join(f'"{name}"' for name in names)
-    text = '{"head":{"vars":[' + head + ']},"results":{"bindings":[' + ",".join(rows) + "]}}"
-    return text.encode()
-
-
-def _json_string(text: str) -> str | None:
-    if not text.isprintable():
+    head = ",".join([f'"{name[1:]}"' for name in projection])
+    pieces: list[str] = []
+    add = pieces.append
+    named_node, literal = ox.NamedNode, ox.Literal
+    fixed = '{"head":{"vars":[' + head + ']},"results":{"bindings":['
+    for row, quad in enumerate(quads):
+        fixed += ",{" if row else "{"
+        for cell, pick in enumerate(picks):
+            term = quad.predicate if pick else quad.object
+            if cell:
+                fixed += ","
+            if type(term) is named_node:
+                add(fixed + keys[cell] + 'uri","value":"')
+                add(term.value)
+            elif type(term) is literal and term.direction is None:
+                add(fixed + keys[cell] + 'literal","value":"')
+                add(term.value)
+                language = term.language
+                if language is not None:
+                    add('","xml:lang":"')
+                    add(language)
+                else:
+                    datatype = term.datatype.value
+                    if datatype != _XSD_STRING:
+                        add('","datatype":"')
+                        add(datatype)
+            else:
+                return None  # blank nodes, quoted triples, directional literals: Oxigraph's
+            fixed = '"}'
+        fixed += "}"
+    add(fixed + "]}}")
+    strings = "".join(pieces[1::2])
+    if not strings.isprintable():
         return None  # control and other special characters: Oxigraph's escaping decides
-    if '"' in text or "\\" in text:
-        text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def _term_json(term: object) -> str | None:
-    if isinstance(term, ox.NamedNode):
-        value = _json_string(term.value)
-        return None if value is None else '{"type":"uri","value":' + value + "}"
-    if isinstance(term, ox.Literal):
-        value = _json_string(term.value)
-        if value is None or getattr(term, "direction", None) is not None:
-            return None
-        if term.language is not None:
-            lang = _json_string(term.language)
-            return '{"type":"literal","value":' + f'{value},"xml:lang":{lang}' + "}"
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:
-            return '{"type":"literal","value":' + value + "}"
-        dt = _json_string(datatype)
-        return '{"type":"literal","value":' + f'{value},"datatype":{dt}' + "}"
-    return None  # blank nodes, quoted triples: left to Oxigraph
+    if '"' in strings or "\\" in strings:
+        pieces[1::2] = [s.replace("\\", "\\\\").replace('"', '\\"') for s in pieces[1::2]]
+    return "".join(pieces).encode()
