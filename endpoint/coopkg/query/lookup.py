@@ -40,10 +40,13 @@ _IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 # The common case in one regular expression (the tokenizer below costs about ten times more):
 # `[PREFIX p: <iri>]* SELECT ?v+ [WHERE] { <S> P O [.] } [LIMIT n] [OFFSET n]`, full IRIs and
 # plain ASCII variable names only. Whatever it does not match goes through the tokenizer, which
-# accepts a superset.
+# accepts a superset. What it matches, the guard's tokenizer reads as the same tokens, whose only
+# words are PREFIX, SELECT, WHERE, a, LIMIT and OFFSET, with no `;` and one level of brackets:
+# the guard passes it (`simple_lookup`). A prefix name ends with a letter, digit or `_` for that
+# (SPARQL allows `-`, which the guard's tokenizer reads as a word and `-`).
 _W = r"[ \t\r\n]"  # SPARQL's white space (`\s` would take more)
 _SIMPLE = re.compile(
-    rf"{_W}*(?:PREFIX{_W}+(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?:{_W}*{_IRIREF}{_W}*)*"
+    rf"{_W}*(?:PREFIX{_W}+(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)?:{_W}*{_IRIREF}{_W}*)*"
     rf"SELECT{_W}+(?P<vars>{_VAR}(?:{_W}+{_VAR})*){_W}*(?:WHERE{_W}*)?\{{{_W}*"
     rf"(?P<s>{_IRIREF}){_W}*(?P<p>{_VAR}|{_IRIREF}|(?-i:a)){_W}+(?P<o>{_VAR}|{_IRIREF}){_W}*"
     rf"\.?{_W}*\}}{_W}*(?:LIMIT{_W}+(?P<limit>\d{{1,18}}){_W}*)?"
@@ -160,13 +163,17 @@ Shape = tuple[tuple[str, str | None, str | None], int | None, int]
 Names = tuple[tuple[str, ...], str | None, str | None]
 
 
-def simple_lookup(query: str) -> bool:
-    """True when the common lookup's regular expression reads `query` (no tokenizer run): the
-    lane may answer it, and trying it costs a few microseconds when it declines."""
-    return _SIMPLE.fullmatch(query) is not None
+Simple = tuple[Shape, Names]
 
 
-def _simple_shape(query: str) -> tuple[Shape, Names] | None:
+def simple_lookup(query: str) -> Simple | None:
+    """The common lookup's shape and variable names when its regular expression reads `query`
+    (no tokenizer run), for `LookupLane.answer`; else None. Such a query passes the server's guard
+    (coopkg.query.guard: see `_SIMPLE`; tests/test_lookup_lane.py), so it need not be scanned."""
+    return _simple_shape(query)
+
+
+def _simple_shape(query: str) -> Simple | None:
     """The shape of the common lookup, its projected variables and the pattern's variables for P
     and O (None for an IRI), or None (then try the tokenizer)."""
     match = _SIMPLE.fullmatch(query)
@@ -226,10 +233,13 @@ class LookupLane:
         self._max_matches = max_matches
         self._max_bytes = max_bytes
 
-    def answer(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome | None:
+    def answer(
+        self, job: QueryJob, formats: ResultFormats, simple: Simple | None = None
+    ) -> QueryOutcome | None:
+        """The answer to `job`, or None. `simple`: `simple_lookup(job.query)`, already read."""
         if job.default_graph_uris or job.named_graph_uris:
             return None
-        found = _shape(job.query)
+        found = _shape(job.query) if simple is None else simple
         if found is None:
             return None
         shape, names = found
