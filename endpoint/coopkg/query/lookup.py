@@ -40,10 +40,13 @@ _IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 # The common case in one regular expression (the tokenizer below costs about ten times more):
 # `[PREFIX p: <iri>]* SELECT ?v+ [WHERE] { <S> P O [.] } [LIMIT n] [OFFSET n]`, full IRIs and
 # plain ASCII variable names only. Whatever it does not match goes through the tokenizer, which
-# accepts a superset.
+# accepts a superset. What it matches, the guard's tokenizer reads as the same tokens, whose only
+# words are PREFIX, SELECT, WHERE, a, LIMIT and OFFSET, with no `;` and one level of brackets:
+# the guard passes it (`simple_lookup`). A prefix name ends with a letter, digit or `_` for that
+# (SPARQL allows `-`, which the guard's tokenizer reads as a word and `-`).
 _W = r"[ \t\r\n]"  # SPARQL's white space (`\s` would take more)
 _SIMPLE = re.compile(
-    rf"{_W}*(?:PREFIX{_W}+(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?:{_W}*{_IRIREF}{_W}*)*"
+    rf"{_W}*(?:PREFIX{_W}+(?:[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)?:{_W}*{_IRIREF}{_W}*)*"
     rf"SELECT{_W}+(?P<vars>{_VAR}(?:{_W}+{_VAR})*){_W}*(?:WHERE{_W}*)?\{{{_W}*"
     rf"(?P<s>{_IRIREF}){_W}*(?P<p>{_VAR}|{_IRIREF}|(?-i:a)){_W}+(?P<o>{_VAR}|{_IRIREF}){_W}*"
     rf"\.?{_W}*\}}{_W}*(?:LIMIT{_W}+(?P<limit>\d{{1,18}}){_W}*)?"
@@ -160,13 +163,17 @@ Shape = tuple[tuple[str, str | None, str | None], int | None, int]
 Names = tuple[tuple[str, ...], str | None, str | None]
 
 
-def simple_lookup(query: str) -> bool:
-    """True when the common lookup's regular expression reads `query` (no tokenizer run): the
-    lane may answer it, and trying it costs a few microseconds when it declines."""
-    return _SIMPLE.fullmatch(query) is not None
+Simple = tuple[Shape, Names]
 
 
-def _simple_shape(query: str) -> tuple[Shape, Names] | None:
+def simple_lookup(query: str) -> Simple | None:
+    """The common lookup's shape and variable names when its regular expression reads `query`
+    (no tokenizer run), for `LookupLane.answer`; else None. Such a query passes the server's guard
+    (coopkg.query.guard: see `_SIMPLE`; tests/test_lookup_lane.py), so it need not be scanned."""
+    return _simple_shape(query)
+
+
+def _simple_shape(query: str) -> Simple | None:
     """The shape of the common lookup, its projected variables and the pattern's variables for P
     and O (None for an IRI), or None (then try the tokenizer)."""
     match = _SIMPLE.fullmatch(query)
@@ -226,10 +233,13 @@ class LookupLane:
         self._max_matches = max_matches
         self._max_bytes = max_bytes
 
-    def answer(self, job: QueryJob, formats: ResultFormats) -> QueryOutcome | None:
+    def answer(
+        self, job: QueryJob, formats: ResultFormats, simple: Simple | None = None
+    ) -> QueryOutcome | None:
+        """The answer to `job`, or None. `simple`: `simple_lookup(job.query)`, already read."""
         if job.default_graph_uris or job.named_graph_uris:
             return None
-        found = _shape(job.query)
+        found = _shape(job.query) if simple is None else simple
         if found is None:
             return None
         shape, names = found
@@ -282,44 +292,45 @@ def _solutions_json(
     pattern = [v for v in (p_var, o_var) if v is not None]
     if not pattern or p_var == o_var or sorted(projection) != sorted(pattern):
         return None
-    names = [name[1:] for name in projection]
+    # One list of pieces, written once: fixed text at even positions, the terms' strings at odd
+    # ones. The strings are checked (and, rarely, escaped) all at once: per string, the check
+    # cost more than the writing.
+    keys = [f'"{name[1:]}":{{"type":"' for name in projection]
     picks = [name == p_var for name in projection]  # True: the predicate, False: the object
-    rows = []
-    for quad in quads:
-        cells = []
-        for name, pick in zip(names, picks, strict=True):
-            term = _term_json(quad.predicate if pick else quad.object)
-            if term is None:
-                return None
-            cells.append(f'"{name}":{term}')
-        rows.append("{" + ",".join(cells) + "}")
-    head = ",".join(f'"{name}"' for name in names)
-    text = '{"head":{"vars":[' + head + ']},"results":{"bindings":[' + ",".join(rows) + "]}}"
-    return text.encode()
-
-
-def _json_string(text: str) -> str | None:
-    if not text.isprintable():
+    head = ",".join([f'"{name[1:]}"' for name in projection])
+    pieces: list[str] = []
+    add = pieces.append
+    named_node, literal = ox.NamedNode, ox.Literal
+    fixed = '{"head":{"vars":[' + head + ']},"results":{"bindings":['
+    for row, quad in enumerate(quads):
+        fixed += ",{" if row else "{"
+        for cell, pick in enumerate(picks):
+            term = quad.predicate if pick else quad.object
+            if cell:
+                fixed += ","
+            if type(term) is named_node:
+                add(fixed + keys[cell] + 'uri","value":"')
+                add(term.value)
+            elif type(term) is literal and term.direction is None:
+                add(fixed + keys[cell] + 'literal","value":"')
+                add(term.value)
+                language = term.language
+                if language is not None:
+                    add('","xml:lang":"')
+                    add(language)
+                else:
+                    datatype = term.datatype.value
+                    if datatype != _XSD_STRING:
+                        add('","datatype":"')
+                        add(datatype)
+            else:
+                return None  # blank nodes, quoted triples, directional literals: Oxigraph's
+            fixed = '"}'
+        fixed += "}"
+    add(fixed + "]}}")
+    strings = "".join(pieces[1::2])
+    if not strings.isprintable():
         return None  # control and other special characters: Oxigraph's escaping decides
-    if '"' in text or "\\" in text:
-        text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def _term_json(term: object) -> str | None:
-    if isinstance(term, ox.NamedNode):
-        value = _json_string(term.value)
-        return None if value is None else '{"type":"uri","value":' + value + "}"
-    if isinstance(term, ox.Literal):
-        value = _json_string(term.value)
-        if value is None or getattr(term, "direction", None) is not None:
-            return None
-        if term.language is not None:
-            lang = _json_string(term.language)
-            return '{"type":"literal","value":' + f'{value},"xml:lang":{lang}' + "}"
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:
-            return '{"type":"literal","value":' + value + "}"
-        dt = _json_string(datatype)
-        return '{"type":"literal","value":' + f'{value},"datatype":{dt}' + "}"
-    return None  # blank nodes, quoted triples: left to Oxigraph
+    if '"' in strings or "\\" in strings:
+        pieces[1::2] = [s.replace("\\", "\\\\").replace('"', '\\"') for s in pieces[1::2]]
+    return "".join(pieces).encode()

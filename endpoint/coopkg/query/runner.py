@@ -116,12 +116,21 @@ class QueryRunner:
         outcome = self.cache.get(job)
         if outcome is not None:
             return outcome, True
-        if self._lane is None or not simple_lookup(job.query):
+        if self._lane is None:
+            return None
+        simple = simple_lookup(job.query)
+        if simple is None:
             return None  # the usual path would not take the lane, or would lex the query
         formats = negotiate(job.accept, job.format_name)
         if not formats.any_acceptable:
             return None
-        outcome, _ = self._lane_answer(job, formats)
+        # What the lane's regular expression reads passes the guard (coopkg.query.lookup): no
+        # scan. The Unicode check stays: it is cheap and the job may come from anywhere.
+        try:
+            job.query.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        outcome = self._lane.answer(job, formats, simple)
         return None if outcome is None else self._lane_outcome_kept(job, outcome)
 
     async def run(self, job: QueryJob) -> QueryOutcome:

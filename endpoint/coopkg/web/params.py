@@ -4,9 +4,10 @@ Every problem is a `Refusal` with the status the protocol calls for."""
 
 from __future__ import annotations
 
+from binascii import a2b_qp
 from collections.abc import Sequence
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote_from_bytes
+from urllib.parse import quote_from_bytes, unquote
 
 import pyoxigraph as ox
 
@@ -44,18 +45,40 @@ def parse_params(raw: bytes, where: str) -> list[tuple[str, str]]:
         text = raw.decode("ascii")
     else:  # raw UTF-8 bytes some clients put in URLs: percent-encode, then decode strictly
         text = quote_from_bytes(raw, safe="!#$%&'()*+,/:;=?@[]~-._")
+    if 1 + text.count("&") > _PARAM_LIMIT:
+        raise Refusal(400, f"more than {_PARAM_LIMIT} parameters in the {where}")
     try:
-        return parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=_PARAM_LIMIT,
-        )
+        return _parse_qsl(text)
     except UnicodeDecodeError:
         raise Refusal(400, f"the {where} is not valid UTF-8 once percent-decoded") from None
-    except ValueError:
-        raise Refusal(400, f"more than {_PARAM_LIMIT} parameters in the {where}") from None
+
+
+def _parse_qsl(text: str) -> list[tuple[str, str]]:
+    """`urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")` for ASCII `text`,
+    the same pairs (tests/test_params.py compares the two), with a faster percent-decoding."""
+    pairs = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+    return pairs
+
+
+def _unquote_plus(text: str) -> str:
+    """`urllib.parse.unquote(text.replace("+", " "), errors="strict")` for ASCII `text`. urllib
+    decodes one escape at a time in Python (most of a point lookup's parameter parsing); when
+    every `%` starts a valid escape, quoted-printable decoding in C gives the same bytes once `%`
+    is written `=`. It reads `=`, CR and LF specially: with those, and whenever an escape was not
+    decoded (the output is longer than two bytes less per `%`), urllib decodes instead."""
+    text = text.replace("+", " ")
+    escapes = text.count("%")
+    if not escapes:
+        return text
+    if "=" not in text and "\r" not in text and "\n" not in text:
+        raw = a2b_qp(text.replace("%", "="))
+        if len(raw) == len(text) - 2 * escapes:
+            return raw.decode("utf-8")
+    return unquote(text, errors="strict")
 
 
 def content_type_parts(content_type: str) -> tuple[str, str | None]:
