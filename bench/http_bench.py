@@ -661,9 +661,10 @@ class RdflibEndpoint(Server):
         return [exe, "serve", "--host", HOST, "--port", str(self.port), str(self.graph)]
 
 
-SERVER_KEYS = ["coopkg", "coopkg-w2", "coopkg-nocache", "oxigraph", "oxigraph-ro", "rdflib"]
+# "coopkg" is `make serve`'s defaults (two HTTP processes); "coopkg-w1" one process.
+SERVER_KEYS = ["coopkg", "coopkg-w1", "coopkg-nocache", "oxigraph", "oxigraph-ro", "rdflib"]
 # Run only when named in --servers (granian is not a dependency: pip install granian).
-OPTIONAL_SERVER_KEYS = ["coopkg-granian", "coopkg-granian-w2"]
+OPTIONAL_SERVER_KEYS = ["coopkg-w2", "coopkg-granian", "coopkg-granian-w2"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1284,6 +1285,12 @@ def main(argv: list[str] | None = None) -> int:
 
     factories = {
         "coopkg": lambda: CoopkgServer(graph, shlex.split(args.coopkg_args)),
+        "coopkg-w1": lambda: CoopkgServer(
+            graph,
+            ["--workers", "1", *shlex.split(args.coopkg_args)],
+            name="coopkg-w1",
+            label="coopkg serve --workers 1",
+        ),
         "coopkg-w2": lambda: CoopkgServer(
             graph,
             ["--workers", "2", *shlex.split(args.coopkg_args)],

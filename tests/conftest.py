@@ -83,12 +83,19 @@ def handler_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 
 @contextmanager
 def running_server(
-    *args: str, startup_timeout: float = 60.0, env: dict | None = None, log: Path | None = None
+    *args: str,
+    startup_timeout: float = 60.0,
+    env: dict | None = None,
+    log: Path | None = None,
+    workers: int | None = 1,
 ) -> Iterator[str]:
     """Start `coopkg serve ARGS` on a free port; yield its base URL; stop it afterwards. The
     server's output goes to a file (`log`, or a temporary one), not a pipe nobody reads (a full
-    pipe would block the server)."""
+    pipe would block the server). One HTTP process unless `workers` says otherwise (None: the
+    default): tests that repeat a request read that process's caches."""
     port = free_port()
+    if workers is not None and "--workers" not in args:
+        args = (*args, "--workers", str(workers))
     cmd = [
         sys.executable,
         "-m",

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "--query-workers", type=int, default=None, help="query processes (default 2)"
     )
     serve.add_argument(
-        "--workers", type=int, default=None, help="HTTP processes sharing the port (default 1)"
+        "--workers", type=int, default=None, help="HTTP processes sharing the port (default 2)"
     )
     serve.add_argument("--max-rows", type=int, default=None, help="rows or triples per result")
     serve.add_argument(
