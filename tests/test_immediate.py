@@ -260,20 +260,26 @@ def in_process() -> Iterator[tuple[str, PreparedAnswers, Counted]]:
 
 
 def test_immediate_answers_are_kept_and_forgotten_with_the_dataset_version() -> None:
+    """A lookup just evaluated is kept by the result cache; its repeat, answered from there, is
+    kept as a prepared answer, and the next one replayed."""
     with _in_process(Settings(query_workers=1)) as (base, answers, counted):
         subject = _subjects(base, 1)[0]
         lookup = {"query": f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o }}"}
         with httpx.Client(base_url=base) as client:
             kept, hits = len(answers), answers.hits
             first = client.get("/sparql", params=lookup)
-            assert counted.made == 1 and len(answers) == kept + 1
+            assert first.headers["coopkg-cache"] == "miss"
+            assert counted.made == 1 and len(answers) == kept  # not kept at once
+            second = client.get("/sparql", params=lookup)
+            assert second.headers["coopkg-cache"] == "hit"
+            assert counted.made == 2 and len(answers) == kept + 1  # from the cache, then kept
             again = client.get("/sparql", params=lookup)
-            assert counted.made == 1 and answers.hits == hits + 1  # replayed, not made again
+            assert counted.made == 2 and answers.hits == hits + 1  # replayed, not made again
             assert again.content == first.content and again.headers["coopkg-cache"] == "hit"
             answers.clear()  # what a new dataset version does
             assert len(answers) == 0
             client.get("/sparql", params=lookup)
-            assert counted.made == 2 and len(answers) == 1  # made again, and kept again
+            assert counted.made == 3 and len(answers) == 1  # made again, and kept again
 
 
 def test_lookups_are_answered_by_the_connection(in_process) -> None:

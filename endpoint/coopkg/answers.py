@@ -13,8 +13,9 @@ replayed answer is byte for byte the one the application would write again, what
 - `AnswerRecorder` (the outermost ASGI middleware) keeps what the application answered to a request
   carrying a key, when the answer is reusable.
 - `immediate`, when the application sets it (coopkg.web.immediate), makes the answer to a request
-  that has none kept yet but needs no await (a point lookup): the connection writes it and keeps it
-  here as the recorder would have.
+  that has none kept yet but needs no await (a point lookup, a document): the connection writes it
+  and keeps it here as the recorder would have, except a query answer just evaluated (`Coopkg-Cache:
+  miss`): the result cache holds it, and its first repeat, answered from there, is kept here.
 - `clear()` when a new dataset version is served: the generation changes, and an answer recorded
   for a request that started before is dropped.
 
