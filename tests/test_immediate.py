@@ -282,6 +282,21 @@ def test_immediate_answers_are_kept_and_forgotten_with_the_dataset_version() -> 
             assert counted.made == 3 and len(answers) == 1  # made again, and kept again
 
 
+def test_a_document_is_kept_as_an_answer_at_its_first_repeat() -> None:
+    with _in_process(Settings(query_workers=1)) as (base, answers, counted):
+        turtle = {"Accept": "text/turtle"}
+        with httpx.Client(base_url=base) as client:
+            kept, hits = len(answers), answers.hits
+            first = client.get("/id/principle/1", headers=turtle)
+            assert counted.made == 1 and len(answers) == kept  # rendered, kept as a document
+            second = client.get("/id/principle/1", headers=turtle)
+            assert counted.made == 2 and len(answers) == kept + 1  # the document kept, then kept
+            third = client.get("/id/principle/1", headers=turtle)
+            assert counted.made == 2 and answers.hits == hits + 1  # replayed
+            assert first.content == second.content == third.content
+            assert first.headers["etag"] == third.headers["etag"]
+
+
 def test_lookups_are_answered_by_the_connection(in_process) -> None:
     base, _, counted = in_process
     subject = _subjects(base, 1)[0]

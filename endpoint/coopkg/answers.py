@@ -14,8 +14,9 @@ replayed answer is byte for byte the one the application would write again, what
   carrying a key, when the answer is reusable.
 - `immediate`, when the application sets it (coopkg.web.immediate), makes the answer to a request
   that has none kept yet but needs no await (a point lookup, a document): the connection writes it
-  and keeps it here as the recorder would have, except a query answer just evaluated (`Coopkg-Cache:
-  miss`): the result cache holds it, and its first repeat, answered from there, is kept here.
+  and keeps it here as the recorder would have, except an answer just evaluated or rendered: the
+  result cache (or the documents kept) holds it, and its first repeat, answered from there, is
+  kept here.
 - `clear()` when a new dataset version is served: the generation changes, and an answer recorded
   for a request that started before is dropped.
 
@@ -32,10 +33,11 @@ __all__ = ["SCOPE_KEY", "AnswerRecorder", "Immediate", "PreparedAnswers", "answe
 
 SCOPE_KEY = "coopkg.answer_key"  # where the connection leaves the key in the ASGI scope
 
-# (raw path, query string, header fields, scheme) -> (status, header fields, body) or None.
+# (raw path, query string, header fields, scheme) -> (status, header fields, body, worth keeping)
+# or None.
 Immediate = Callable[
     [bytes, bytes, list[tuple[bytes, bytes]], str],
-    tuple[int, list[tuple[bytes, bytes]], bytes] | None,
+    tuple[int, list[tuple[bytes, bytes]], bytes, bool] | None,
 ]
 
 _ENTRY_OVERHEAD = 512  # bytes charged per entry on top of its key and answer

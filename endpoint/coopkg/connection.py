@@ -19,8 +19,10 @@ buffered without bound. Its `httptools.parse_url` refuses targets over 65,535 by
 - a GET or HEAD the application answered before, identically, is answered from its prepared bytes
   (coopkg.answers) as soon as its head is parsed, when nothing is queued before it on the
   connection: no ASGI scope, task or routing. So is one the application can answer without an
-  await (`PreparedAnswers.immediate`: a point lookup or a document, coopkg.web.immediate); a query
-  answer just evaluated becomes a prepared answer at its first repeat, not at once.
+  await (`PreparedAnswers.immediate`: a point lookup or a document, coopkg.web.immediate); an
+  answer just evaluated or rendered becomes a prepared answer at its first repeat, not at once
+  (most uncached requests never come again: keeping each at once cost about a quarter of an
+  uncached lookup's CPU, bench/README.md).
 """
 
 from __future__ import annotations
@@ -47,10 +49,6 @@ _LINGER = 2.0  # seconds a refused connection is drained before it is closed
 # one timer per busy connection looks at it, instead of two timers made and cancelled per request
 # on the hot path. A deadline is noticed at most this late.
 _TICK = 0.5
-# An answer the endpoint just evaluated is kept by its result cache; it becomes a prepared answer
-# when a repeat finds it there. Most uncached requests never come again: keeping each at once
-# cost about a tenth of an uncached lookup (bench/README.md).
-_MISS = (b"coopkg-cache", b"miss")
 _REASONS = {408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -315,7 +313,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _immediate(self, method: bytes, key: Hashable | None) -> tuple[int, bytes, bytes] | None:
         """The application's immediate answer (coopkg.web.immediate) as (status, header lines,
-        body), kept for replay as the recorder would keep it; None when it has none."""
+        body), kept for replay as the recorder would keep it when it is worth keeping; None when
+        it has none."""
         answers = self.answers
         assert answers is not None
         immediate = answers.immediate
@@ -328,8 +327,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return None
         if made is None:
             return None
-        status, headers, body = made
-        if key is not None and _MISS not in headers:
+        status, headers, body, keep = made
+        if key is not None and keep:
             kept = b"" if method == b"HEAD" else body  # as the recorder keeps a HEAD's
             answers.put(key, answers.generation, status, headers, kept)
         # As uvicorn writes an application's header fields.

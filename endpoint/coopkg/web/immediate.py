@@ -59,9 +59,11 @@ class ImmediateAnswers:
 
     def __call__(
         self, raw_path: bytes, query_string: bytes, headers: Headers, scheme: str = "http"
-    ) -> tuple[int, Headers, bytes] | None:
-        """(status, header fields, body) for `raw_path?query_string`, as the endpoint or the
-        linked-data route writes them (uvicorn adds Date and Server), or None."""
+    ) -> tuple[int, Headers, bytes, bool] | None:
+        """(status, header fields, body, worth keeping) for `raw_path?query_string`, as the
+        endpoint or the linked-data route writes them (uvicorn adds Date and Server), or None.
+        Not worth keeping as a prepared answer: what was just evaluated or rendered (the result
+        cache or the documents kept hold it; its first repeat is kept)."""
         state = self._state
         if len(raw_path) + len(query_string) + 1 > state.settings.max_url_bytes:
             return None  # 414
@@ -78,6 +80,7 @@ class ImmediateAnswers:
             return None
         if_none_match = request.if_none_match
         etag = job_etag(state, job)
+        keep = True
         if etag_matches(if_none_match, etag, star=False):
             reply = not_modified(etag)
         else:
@@ -88,12 +91,13 @@ class ImmediateAnswers:
                 reply = not_modified(etag)
             else:
                 reply = outcome_reply(state, etag, *found)
-        return reply.status, reply.headers, reply.body
+                keep = found[1]  # from the result cache
+        return reply.status, reply.headers, reply.body, keep
 
 
 def _document(
     state: AppState, raw_path: bytes, query_string: bytes, headers: Headers, scheme: str
-) -> tuple[int, Headers, bytes] | None:
+) -> tuple[int, Headers, bytes, bool] | None:
     """The linked-data route's answer (coopkg.web.linked_data.document_now), or None."""
     if query_string:
         return None  # ?format=, ?lang=: the route reads them
@@ -102,8 +106,11 @@ def _document(
         if name in fields:
             return None  # a repeated field: Starlette's reading of it decides
         fields[name] = value.decode("latin-1")
-    reply = document_now(state, raw_path, fields, scheme)
-    return None if reply is None else (reply.status, reply.headers, reply.body)
+    made = document_now(state, raw_path, fields, scheme)
+    if made is None:
+        return None
+    reply, keep = made
+    return reply.status, reply.headers, reply.body, keep
 
 
 def _job(query_string: bytes, accept: str | None) -> QueryJob | None:

@@ -124,12 +124,14 @@ async def resource(path: str, request: Request) -> Response:
 
 def document_now(
     state: AppState, raw_path: bytes, fields: dict[bytes, str], scheme: str
-) -> Reply | None:
+) -> tuple[Reply, bool] | None:
     """The route's answer to a GET or HEAD of a resource's URL or document, when it needs no await:
     a 304, a rendered document kept, or one rendered from the store in this process
-    (coopkg.query.neighbourhood). None for anything else (a query string, an encoded or odd path,
-    no Host, a resource too big to read here, a 404, a 406...): the route answers it. `fields`:
-    the request's header fields, each once. Called by the connection (coopkg.web.immediate)."""
+    (coopkg.query.neighbourhood), and whether it is worth keeping as a prepared answer (not a
+    document just rendered: it is kept as a document, and its first repeat is kept as an answer).
+    None for anything else (a query string, an encoded or odd path, no Host, a resource too big to
+    read here, a 404, a 406...): the route answers it. `fields`: the request's header fields, each
+    once. Called by the connection (coopkg.web.immediate)."""
     host = fields.get(b"host")
     if host is None or not _HOST.fullmatch(host):
         return None
@@ -146,19 +148,19 @@ def document_now(
     language = choose_language(None, fields.get(b"accept-language"))
     document = _Document.of(state, resource_path, fmt, language, "", f"{scheme}://{host}")
     if etag_matches(fields.get(b"if-none-match"), document.etag):
-        return document.not_modified()
+        return document.not_modified(), True
     body = state.documents.get(document.key)
-    if body is None:
-        if document.iri == DATASET_IRI:
-            return None  # its computed statements are made by an await (coopkg.web.void)
-        try:
-            description = describe_resource_now(state.runner, document.iri)
-        except ValueError:
-            return None
-        if description is None or not description.exists:
-            return None
-        body = document.rendered(state, description)
-    return document.ok(body)
+    if body is not None:
+        return document.ok(body), True
+    if document.iri == DATASET_IRI:
+        return None  # its computed statements are made by an await (coopkg.web.void)
+    try:
+        description = describe_resource_now(state.runner, document.iri)
+    except ValueError:
+        return None
+    if description is None or not description.exists:
+        return None
+    return document.ok(document.rendered(state, description)), False
 
 
 @dataclass(frozen=True)
