@@ -23,6 +23,16 @@ def test_several_http_processes_answer_and_a_dead_one_is_replaced():
             for _ in range(20):
                 answer = client.get("/sparql", params=ASK, headers={"Accept": "application/json"})
                 assert answer.status_code == 200 and answer.json()["boolean"] is True
+        # Each new connection may reach either process: both answer the same bytes, same tags.
+        for path, accept in (("/id/organisation/ica", "text/turtle"),
+                             ("/id/principle/1", "text/html"),
+                             ("/id/dataset/coops4dev", "application/n-triples")):  # fmt: skip
+            seen = set()
+            for _ in range(12):
+                answer = httpx.get(base + path, headers={"Accept": accept}, timeout=10)
+                assert answer.status_code == 200, (path, answer.text)
+                seen.add((answer.headers["etag"], answer.content))
+            assert len(seen) == 1, path
         # forked processes share the command line: the supervisor is the one whose parent is not
         matching = {
             int(p)
