@@ -133,10 +133,12 @@ ex:Thing rdfs:label "thing"@en ; a ex:Class .
 << ex:r ex:to ex:o >> ex:says ex:someone .
 ex:someone ex:about << ex:r ex:to ex:o >> .
 ex:g1 rdfs:label "a source"@en .
+ex:g3 rdfs:label "a third source"@en .
 """
 GRAPHS = f"""
 <{EX}g1> {{ <{EX}r> <{EX}to> <{EX}o> . <{EX}r> <{EX}only> <{EX}named> . }}
 <{EX}g2> {{ <{EX}r> <{EX}to> <{EX}o> . <{EX}x> <{EX}to> <{EX}r> . <{EX}r> <{EX}in> <{EX}g1> . }}
+<{EX}g3> {{ <{EX}r> <{EX}says> <<( <{EX}a> <{EX}b> <{EX}c> )>> . }}
 """
 
 
@@ -167,6 +169,9 @@ def test_awkward_cases() -> None:
     assert ("out", f"<{EX}r>", f"<{EX}to>", f"<{EX}o>", f"<{EX}g1>") in keys  # each source
     assert ("out", f"<{EX}r>", f"<{EX}to>", f"<{EX}o>", f"<{EX}g2>") in keys
     assert not any(f"<{EX}named>" in key for key in keys)  # only in a named graph
+    # A graph that holds only a quoted triple about r names a source all the same.
+    assert ("link", f"<{EX}g3>", "<http://www.w3.org/2000/01/rdf-schema#label>",
+            '"a third source"@en', "") in keys  # fmt: skip
     assert ("link", f"<{EX}hub>", f"<{DESCRIPTION_PROPERTIES[0]}>", '"hub"@en', "") in keys
     assert ("link", f"<{EX}g1>", "<http://www.w3.org/2000/01/rdf-schema#label>",
             '"a source"@en', "") in keys  # fmt: skip

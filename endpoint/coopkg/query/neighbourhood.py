@@ -114,14 +114,14 @@ def _side(quads: Iterable[ox.Quad], bound: int) -> tuple[Statements, set[ox.Name
         read += 1
         if read > bound:
             raise _TooMany
-        s, o = quad.subject, quad.object
+        s, o, graph = quad.subject, quad.object, quad.graph_name
+        if isinstance(graph, ox.NamedNode):
+            graphs.add(graph)  # a source of the resource's, whatever the statement holds
         if isinstance(s, ox.Triple) or isinstance(o, ox.Triple):
-            continue  # quoted triples: the description's query leaves them out too
+            continue  # quoted triples: the description's rows leave them out too
         key = (s, quad.predicate, o)
         sources = held.setdefault(key, [])
-        graph = quad.graph_name
         if isinstance(graph, ox.NamedNode):
-            graphs.add(graph)
             sources.append(graph)
         else:
             in_default.add(key)
