@@ -87,8 +87,11 @@ class ResourceDescription:
     types: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # skos:notation of linked resources, to show concept schemes in their order.
     notations: dict[str, str] = field(default_factory=dict)
-    # The "link" statements as they are: labels and types of linked resources, for documents.
-    linked: list[ox.Triple] = field(default_factory=list)
+    # The "link" statements as they are: labels and types of linked resources, for documents (as
+    # terms: only the RDF documents make triples of them, and a triple costs about a microsecond).
+    linked: list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]] = field(
+        default_factory=list
+    )
     # Languages in which a resource's labels are the project's own (translations).
     editorial_languages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -157,12 +160,12 @@ def collect(iri: str, rows: Iterable[Row]) -> ResourceDescription:
     Rows are grouped by their terms' text (hashing a text is cheaper than hashing a term)."""
     description = ResourceDescription(iri)
     grouped: dict[tuple[str, str, str, str], tuple[Row, list[str]]] = {}
-    linked: dict[tuple[str, str, str], ox.Triple] = {}
+    linked: dict[tuple[str, str, str], tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]] = {}
     for key, row in sorted(((_row_order(row), row) for row in rows), key=itemgetter(0)):
         direction, s_text, p_text, o_text, graph = key
         if direction == "link":
             if (s_text, p_text, o_text) not in linked:
-                linked[s_text, p_text, o_text] = ox.Triple(row[1], row[2], row[3])
+                linked[s_text, p_text, o_text] = (row[1], row[2], row[3])
                 _add_link(description, row[1], p_text, row[3])
             continue
         entry = grouped.get((direction, s_text, p_text, o_text))

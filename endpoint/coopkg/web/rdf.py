@@ -49,7 +49,7 @@ def document_quads(
                         ox.NamedNode(source),
                     )
                 ] = None
-    triples.update(dict.fromkeys(description.linked))
+    triples.update(dict.fromkeys(ox.Triple(s, p, o) for s, p, o in description.linked))
     document = ox.NamedNode(document_iri)
     for predicate, obj in _ABOUT_DOCUMENT:
         triples[ox.Triple(document, predicate, ox.NamedNode(obj or description.iri))] = None
