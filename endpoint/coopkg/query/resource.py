@@ -116,7 +116,7 @@ async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescriptio
     """The description of `iri` (empty when the graph says nothing about it). ValueError when
     `iri` is not a valid IRI."""
     checked = _checked_iri(iri)
-    described = describe_resource_now(runner, checked)
+    described = _read_here(runner, checked)
     if described is not None:
         return described
     properties = ", ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
@@ -129,10 +129,13 @@ def describe_resource_now(runner: QueryRunner, iri: str) -> ResourceDescription 
     """The description of `iri` read from the store in this process (coopkg.query.neighbourhood),
     or None: no store here, or a resource with too much around it for the server process (the
     query then runs in a worker, under the timeout). ValueError when `iri` is not a valid IRI."""
+    return _read_here(runner, _checked_iri(iri))
+
+
+def _read_here(runner: QueryRunner, checked: str) -> ResourceDescription | None:
     neighbourhoods = runner.neighbourhoods
     if neighbourhoods is None:
         return None
-    checked = _checked_iri(iri)
     rows = neighbourhoods.rows(checked, DESCRIPTION_PROPERTIES)
     return None if rows is None else collect(checked, rows)
 
@@ -151,7 +154,6 @@ def solution_rows(solutions: ox.QuerySolutions) -> Iterator[Row]:
 
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Key = tuple[str, ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 
 def collect(iri: str, rows: Iterable[Row]) -> ResourceDescription:
@@ -171,7 +173,7 @@ def collect(iri: str, rows: Iterable[Row]) -> ResourceDescription:
         entry = grouped.get((direction, s_text, p_text, o_text))
         if entry is None:
             grouped[direction, s_text, p_text, o_text] = (row, [graph] if graph else [])
-        elif graph and graph != (entry[1][-1] if entry[1] else ""):
+        elif graph and entry[1][-1:] != [graph]:
             entry[1].append(graph)  # sorted already, so a repeat follows its twin
     description.linked = list(linked.values())
     subject = f"<{iri}>"
