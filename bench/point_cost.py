@@ -9,6 +9,7 @@ The figure is the thread's CPU time per request, the third best of ten rounds: t
 shared, and the best rounds are the least disturbed.
 
     .venv/bin/python bench/point_cost.py                    # 1M triples (made if missing)
+    .venv/bin/python bench/point_cost.py --query deref-html # an uncached page instead
     COOPKG_CACHE_ENTRIES=0 .venv/bin/python bench/point_cost.py   # nothing kept
 """
 
@@ -33,7 +34,7 @@ from coopkg.connection import guarded_protocol  # noqa: E402
 from coopkg.local import free_port  # noqa: E402
 from coopkg.web import create_app  # noqa: E402
 from generate import cooperative_iri, ensure_graph  # noqa: E402
-from http_bench import PREFIXES, QUERIES  # noqa: E402
+from http_bench import PREFIXES, QUERIES, local_path  # noqa: E402
 
 
 class _Transport(asyncio.Transport):
@@ -62,6 +63,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--triples", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30_000)
+    parser.add_argument(
+        "--query",
+        default="point",
+        choices=[q.key for q in QUERIES if q.kind in ("point", "deref")],
+        help="the benchmark's uncached request to cost (default: the point lookup)",
+    )
     args = parser.parse_args()
     graph, meta = ensure_graph(args.triples, 1)
     settings = Settings(graph_paths=(graph,), query_workers=1)
@@ -88,15 +95,19 @@ def main() -> int:
             _loop=asyncio.new_event_loop(),
         )
         connection.connection_made(transport)
-        point = next(q for q in QUERIES if q.key == "point")
+        query = next(q for q in QUERIES if q.key == args.query)
         rng = random.Random(1)
         requests = []
         for i in range(args.requests + 200):
             subject = cooperative_iri(rng.randrange(meta["cooperatives"]))
-            text = PREFIXES + point.text.replace("__S__", subject).replace("__N__", str(10**9 + i))
+            if query.path:
+                target = query.path.replace("__S__", local_path(subject))
+            else:
+                text = query.text.replace("__S__", subject).replace("__N__", str(10**9 + i))
+                target = f"/sparql?query={quote(PREFIXES + text, safe='')}"
             requests.append(
-                f"GET /sparql?query={quote(text, safe='')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                "Accept: application/sparql-results+json\r\n\r\n".encode()
+                f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Accept: {query.accept}\r\n\r\n".encode()
             )
         for request in requests[:200]:  # warm up
             connection.data_received(request)
@@ -114,7 +125,7 @@ def main() -> int:
         server.should_exit = True
     rounds.sort()
     print(
-        f"{rounds[2] * 1e6:.1f} µs of CPU per uncached point lookup (third best of 10 rounds of "
+        f"{rounds[2] * 1e6:.1f} µs of CPU per uncached {query.title} (third best of 10 rounds of "
         f"{size}; best {rounds[0] * 1e6:.1f}, median {rounds[5] * 1e6:.1f})"
     )
     return 0

@@ -33,6 +33,7 @@ __all__ = [
     "collect",
     "describe_resource",
     "describe_resource_now",
+    "description_query",
     "solution_rows",
 ]
 
@@ -112,6 +113,13 @@ def _checked_iri(iri: str) -> str:
     return ox.NamedNode(iri).value  # raises ValueError: nothing unchecked reaches the query
 
 
+def description_query(checked: str) -> str:
+    """The SELECT whose rows make the description of the IRI `checked` (written into the query
+    as it is: check it first)."""
+    properties = ", ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
+    return _QUERY.format(iri=checked, properties=properties)
+
+
 async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescription:
     """The description of `iri` (empty when the graph says nothing about it). ValueError when
     `iri` is not a valid IRI."""
@@ -119,9 +127,7 @@ async def describe_resource(runner: QueryRunner, iri: str) -> ResourceDescriptio
     described = _read_here(runner, checked)
     if described is not None:
         return described
-    properties = ", ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
-    query = _QUERY.format(iri=checked, properties=properties)
-    outcome, _ = await runner.answer(QueryJob(query, format_name="json"))
+    outcome, _ = await runner.answer(QueryJob(description_query(checked), format_name="json"))
     return collect(checked, solution_rows(select_solutions(outcome)))
 
 

@@ -15,19 +15,19 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from .. import __version__
 from ..query.resource import ResourceDescription, Statement
 from ..vocab import DATASET_IRI, LICENSE_IRI, ONTOLOGY_NS, RDF_TYPE, SCHEMA, SKOS
 from .documents import DOCUMENT_FORMATS, LANGUAGES
+from .fragments import Fragments, Row, Value
 from .labels import (
     INVERSES,
     PROPERTY_ORDER,
@@ -78,28 +78,6 @@ class PageContext:
     base_iri: str
     language: str
     resource_path: str
-
-
-@dataclass
-class Value:
-    text: str
-    iri: str | None = None
-    href: str | None = None
-    language: str | None = None
-    fallback: bool = False
-    editorial: bool = False
-    datatype: str | None = None
-    literal: bool = False
-    relation: str | None = None  # in the structure tree: how it relates to the page's resource
-    sources: list[tuple[str, str | None]] = field(default_factory=list)  # (label, href)
-
-
-@dataclass
-class Row:
-    label: Label
-    iri: str
-    href: str | None
-    values: list[Value]
 
 
 @cache  # the package's own templates: the same for every application in the process
@@ -274,64 +252,6 @@ def _schema_org(description: ResourceDescription, namer: _Namer, canonical: str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _escape(text: str) -> str:
-    """markupsafe's escaping (the template's), without a Markup object per string."""
-    return (
-        text.replace("&", "&amp;")
-        .replace(">", "&gt;")
-        .replace("<", "&lt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
-
-
-class _Fragments:
-    """A label's and a value's HTML, as the page writes them (a Jinja macro per value cost about a
-    third of a page's time): every string escaped by the template's own escaping."""
-
-    def __init__(self, ui: dict[str, str]) -> None:
-        self._fallback = Markup(
-            ' <abbr class="marker fallback" title="{}">en</abbr>'.format(_escape(ui["fallback"]))
-        )
-        self._editorial = Markup(
-            ' <abbr class="marker editorial" title="{}">*</abbr>'.format(_escape(ui["editorial"]))
-        )
-        self._sources = Markup(' <span class="sources">[{}:'.format(_escape(ui["sources"])))
-
-    def label(self, label: Label) -> Markup:
-        lang = f' lang="{_escape(label.language)}"' if label.language else ""
-        parts = [f"<span{lang}>{_escape(label.text)}</span>"]
-        if label.fallback:
-            parts.append(self._fallback)
-        if label.editorial:
-            parts.append(self._editorial)
-        return Markup("".join(parts))
-
-    def value(self, v: Value) -> Markup:
-        lang = f' lang="{_escape(v.language)}"' if v.language else ""
-        if v.href:
-            parts = [f'<a href="{_escape(v.href)}"{lang}>{_escape(v.text)}</a>']
-        else:
-            parts = [f'<span class="literal"{lang}>{_escape(v.text)}</span>']
-        if v.literal and v.language:
-            parts.append(f' <span class="lang-tag">{_escape(v.language)}</span>')
-        if v.datatype:
-            parts.append(f' <span class="datatype">{_escape(v.datatype)}</span>')
-        if v.fallback:
-            parts.append(self._fallback)
-        if v.editorial:
-            parts.append(self._editorial)
-        if v.sources:
-            parts.append(self._sources)
-            links = [
-                f' <a href="{_escape(href)}">{_escape(label)}</a>' if href else f" {_escape(label)}"
-                for label, href in v.sources
-            ]
-            parts.append(";".join(links))
-            parts.append("]</span>")
-        return Markup("".join(parts))
-
-
 def render_resource_page(
     description: ResourceDescription, context: PageContext, canonical: str
 ) -> str:
@@ -349,14 +269,15 @@ def render_resource_page(
     ]
     languages = [(lang, f"{context.resource_path}?lang={lang}") for lang in LANGUAGES]
     ui = _UI[context.language]
-    fragments = _Fragments(ui)
+    fragments = Fragments(ui)
     return (
         templates()
         .get_template("resource.html")
         .render(
             ui=ui,
             label_html=fragments.label,
-            value_html=fragments.value,
+            table_html=fragments.table,
+            tree_html=fragments.tree,
             lang=context.language,
             title=title,
             types=types,
