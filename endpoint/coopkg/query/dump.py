@@ -5,6 +5,10 @@ in each format, gzipped, and summed (SHA-256).
 Turtle, N-Triples and JSON-LD hold the default graph: the ontology and every statement of the data
 once. TriG and N-Quads hold the default graph and every named graph as served: each source's
 statements in the source's graph, and the shapes in theirs.
+
+The store gives blank nodes new identifiers at every load, so they are relabelled by RDF Dataset
+Canonicalization (RDFC-1.0) before writing: a restarted server serves the same bytes under the
+same ETag and checksums, and a download resumed across a restart (`If-Range`) is one file.
 """
 
 from __future__ import annotations
@@ -90,6 +94,9 @@ async def build_dump(runner: QueryRunner, stem: str) -> DatasetDump:
             if isinstance(o, ox.NamedNode | ox.BlankNode | ox.Literal):
                 graph = g if isinstance(g, ox.NamedNode) else ox.DefaultGraph()
                 quads.append(ox.Quad(s, p, o, graph))
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    quads = list(dataset)
     quads.sort(key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads
                if isinstance(q.graph_name, ox.DefaultGraph)]  # fmt: skip
