@@ -52,8 +52,9 @@ class WorkerPolicy:
     """Limits of one worker: the memory it may use, and when it retires so that a fresh fork,
     sharing every page with the zygote, takes over.
 
-    A worker checks its private memory (`/proc/self/smaps_rollup`) after any query slower than
-    `check_after` seconds and every `check_every` queries, and retires past `private_bytes`
+    A worker checks its private memory (`/proc/self/smaps_rollup`) after any query that took more
+    than `check_after` seconds of its CPU and every `check_every` queries, and retires past
+    `private_bytes`
     (default: 64 MB plus its size when forked). The bound is about the store's size, not a
     fraction of it: a fresh fork pays a copy-on-write fault for every page its first full scan
     touches, so a worker that retired after each scan would pay that every time (bench/README.md
@@ -61,8 +62,11 @@ class WorkerPolicy:
     would cost."""
 
     private_bytes: int | None = None
+    # CPU, not wall time: on a busy machine a quick query waits for a core, and reading
+    # smaps_rollup costs about 7 ms with a 1M-triple store mapped (a tenth of a worker's time
+    # on description queries when every 256th query or every preempted one read it; bench/README).
     check_after: float = 0.05
-    check_every: int = 256
+    check_every: int = 2048
     # Address space a worker may add to its size at fork (RLIMIT_AS): past it an allocation fails,
     # Oxigraph aborts and the query ends in EngineFailed instead of the machine swapping or the
     # OOM killer choosing. None: half the physical memory shared among the workers, at least 1 GiB.
@@ -234,11 +238,11 @@ def _serve_jobs(
         request = read_frame(reader)
         if request is None:
             os._exit(0)
-        started = time.perf_counter()
+        started = time.thread_time()
         reply, retire = _answer(request, store, settings, isolated)
         served += 1
         if not retire and (
-            time.perf_counter() - started > policy.check_after or served % policy.check_every == 0
+            time.thread_time() - started > policy.check_after or served % policy.check_every == 0
         ):
             retire = _private_dirty() > limit
         try:
