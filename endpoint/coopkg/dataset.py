@@ -4,9 +4,10 @@ was loaded."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import pyoxigraph as ox
 
@@ -21,6 +22,8 @@ __all__ = [
     "dataset_sources",
     "default_sources",
     "load_store",
+    "parse_quads",
+    "with_union",
 ]
 
 # Format name (files.RDF_SUFFIXES) -> pyoxigraph format, for loading and for parsing with
@@ -104,16 +107,17 @@ def load_store(
             if fmt not in QUAD_FORMATS:
                 target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
             try:
-                store.load(
-                    data,
-                    format=OXIGRAPH_FORMATS[fmt],
-                    base_iri=path.resolve().as_uri(),
-                    to_graph=target,
-                )
+                if union and fmt in QUAD_FORMATS:
+                    store.extend(with_union(parse_quads(data, fmt, path)))
+                else:
+                    store.load(
+                        data,
+                        format=OXIGRAPH_FORMATS[fmt],
+                        base_iri=path.resolve().as_uri(),
+                        to_graph=target,
+                    )
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc
-            if union and fmt in QUAD_FORMATS:
-                _copy_to_default_graph(store, data, fmt, path)
             digest.update(f"{graph}\0{union}\0{path.name}\0".encode())
             digest.update(hashlib.sha256(data).digest())
             loaded.append(path)
@@ -124,8 +128,23 @@ def load_store(
     return store, info
 
 
-def _copy_to_default_graph(store: ox.Store, data: bytes, fmt: str, path: Path) -> None:
-    """Add the file's statements to the default graph as well (parsed again: the store cannot
-    tell which of its named-graph quads came from this file)."""
-    quads = ox.parse(data, format=OXIGRAPH_FORMATS[fmt], base_iri=path.resolve().as_uri())
-    store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+def parse_quads(source: bytes | IO[bytes], fmt: str, path: Path) -> Iterator[ox.Quad]:
+    """The quads of a TriG or N-Quads file, its blank nodes given fresh identifiers (as a store's
+    load gives them: two files' `_:b0` are two nodes), the same for every mention in the file."""
+    return ox.parse(
+        source,
+        format=OXIGRAPH_FORMATS[fmt],
+        base_iri=path.resolve().as_uri(),
+        rename_blank_nodes=True,
+    )
+
+
+def with_union(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """Each quad, and each named-graph quad again in the default graph: one parse for both, so a
+    blank node is the same node in its source's graph and in the union (a second parse would have
+    given it other identifiers)."""
+    default = ox.DefaultGraph()
+    for quad in quads:
+        yield quad
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, default)

@@ -29,7 +29,15 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .dataset import OXIGRAPH_FORMATS, DatasetInfo, GraphSource, LoadError, dataset_sources
+from .dataset import (
+    OXIGRAPH_FORMATS,
+    DatasetInfo,
+    GraphSource,
+    LoadError,
+    dataset_sources,
+    parse_quads,
+    with_union,
+)
 from .files import QUAD_FORMATS, RDF_SUFFIXES, rdf_files
 from .meta import open_store, write_record
 
@@ -133,21 +141,20 @@ def bulk_load(
             try:
                 with path.open("rb") as raw:
                     reader = _Reader(raw, progress, fmt in _LINE_FORMATS)
-                    store.bulk_load(
-                        io.BufferedReader(reader, 1 << 20),
-                        format=OXIGRAPH_FORMATS[fmt],
-                        base_iri=path.resolve().as_uri(),
-                        to_graph=target,
-                    )
+                    buffered = io.BufferedReader(reader, 1 << 20)
+                    if source.union and fmt in QUAD_FORMATS:
+                        store.bulk_extend(with_union(parse_quads(buffered, fmt, path)))
+                    else:
+                        store.bulk_load(
+                            buffered,
+                            format=OXIGRAPH_FORMATS[fmt],
+                            base_iri=path.resolve().as_uri(),
+                            to_graph=target,
+                        )
             except SyntaxError as exc:
                 raise LoadError(f"{path}, line {exc.lineno or '?'}: {exc.msg}") from None
             except OSError as exc:
                 raise LoadError(f"{path}: {exc.strerror or exc}") from None
-            if source.union and fmt in QUAD_FORMATS:
-                quads = ox.parse(path=path, format=OXIGRAPH_FORMATS[fmt], base_iri=path.as_uri())
-                store.bulk_extend(
-                    ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads
-                )
             progress.file_done(path)
             digest.update(f"{source.graph}\0{source.union}\0{path.name}\0".encode())
             digest.update(reader.digest.digest())
