@@ -548,6 +548,39 @@ def test_zygote_death_reloads_the_dataset(data_dir, caplog):
     assert "the query engine's zygote was killed by SIGKILL; reloading" in caplog.text
 
 
+def test_a_worker_replaced_while_the_zygote_reloads_waits_for_it(data_dir):
+    """A dead worker found while a new zygote is loading asks for its successor only once that
+    zygote is ready: asking earlier read the zygote's socket beside the restart, took its reader
+    and left the restart waiting for ever (queries then failed as Overloaded)."""
+    with started(data_dir, query_workers=2, query_timeout=2) as (executor, loop):
+        pool = executor.pool
+        zygote, workers = executor.zygote_pid, executor.worker_pids()
+        os.kill(zygote, signal.SIGKILL)
+        deadline = time.monotonic() + 3
+        while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        async def dead_worker_found_during_the_reload() -> QueryOutcome:
+            pool._zygote_lost()
+            while pool.zygote_pid in (0, zygote):  # the new zygote is starting
+                await asyncio.sleep(0.001)
+            pool._replace(next(iter(pool._workers)))
+            return await executor.run(QueryJob(POINT))
+
+        answered = None
+        deadline = time.monotonic() + 10
+        try:
+            answered = loop(dead_worker_found_during_the_reload())
+        except EngineFailed:  # the other dead worker, met first: the pool recovers after it
+            while answered is None and time.monotonic() < deadline:
+                try:
+                    answered = run((executor, loop), POINT)
+                except EngineFailed:
+                    loop(asyncio.sleep(0.05))
+        assert answered is not None and answered.rows == 1
+        assert len(executor.worker_pids()) == 2
+
+
 def test_closing_with_a_fork_request_unanswered_is_quiet(data_dir, capfd):
     """A query killed at its timeout asks the zygote for a successor; closing the engine before
     the answer is read resets the zygote's socket, which it takes as the end, with no traceback."""

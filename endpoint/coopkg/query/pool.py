@@ -191,8 +191,12 @@ class WorkerPool:
                 _log.error(
                     "the query engine's zygote %s; reloading the dataset", self._how_it_ended()
                 )
-                await self._stop_zygote()
-                await self._start_zygote()
+                # A worker found dead meanwhile asks for its successor on the zygote's socket
+                # (_spawn, under the same lock): not before the new zygote has said it is ready,
+                # or both would read that socket and the restart could wait for ever.
+                async with self._ctl_lock:
+                    await self._stop_zygote()
+                    await self._start_zygote()
                 await self._fill_pool()
             except (LoadError, EngineFailed, OSError) as exc:
                 _log.error("restarting the query engine failed: %s", exc)
