@@ -544,6 +544,8 @@ def test_zygote_death_reloads_the_dataset(data_dir, caplog):
                 loop(asyncio.sleep(0.05))
         assert answered is not None and answered.rows == 1
         assert executor.zygote_pid not in (0, zygote)
+        while len(executor.worker_pids()) != 2 and time.monotonic() < deadline:
+            loop(asyncio.sleep(0.05))  # a dead worker's successor may still be forking
         assert len(executor.worker_pids()) == 2
     assert "the query engine's zygote was killed by SIGKILL; reloading" in caplog.text
 
@@ -578,6 +580,8 @@ def test_a_worker_replaced_while_the_zygote_reloads_waits_for_it(data_dir):
                 except EngineFailed:
                     loop(asyncio.sleep(0.05))
         assert answered is not None and answered.rows == 1
+        while len(executor.worker_pids()) != 2 and time.monotonic() < deadline:
+            loop(asyncio.sleep(0.05))  # the other dead worker's successor may still be forking
         assert len(executor.worker_pids()) == 2
 
 
