@@ -525,28 +525,39 @@ def test_deep_query_past_the_guard_does_not_crash_the_worker(pool):
     assert executor.worker_pids() == pids
 
 
+def _kill_the_zygote(executor: Embedded) -> int:
+    """SIGKILL the zygote and wait until its workers have followed it (PDEATHSIG); its pid."""
+    zygote, workers = executor.zygote_pid, executor.worker_pids()
+    os.kill(zygote, signal.SIGKILL)
+    deadline = time.monotonic() + 3
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(pid) for pid in workers)
+    return zygote
+
+
+def _recovered(executor: Embedded, loop: Loop, answered: QueryOutcome | None = None) -> None:
+    """Query until the pool answers again (queries meeting a dead worker fail meanwhile), then
+    wait for its two workers: a dead worker's successor may still be forking."""
+    deadline = time.monotonic() + 10
+    while answered is None and time.monotonic() < deadline:
+        try:
+            answered = run((executor, loop), POINT)
+        except EngineFailed:
+            loop(asyncio.sleep(0.05))
+    assert answered is not None and answered.rows == 1
+    while len(executor.worker_pids()) != 2 and time.monotonic() < deadline:
+        loop(asyncio.sleep(0.05))
+    assert len(executor.worker_pids()) == 2
+
+
 def test_zygote_death_reloads_the_dataset(data_dir, caplog):
     """If the zygote dies (its workers die with it), a new one loads the dataset again, and the
     log says how it ended."""
     with started(data_dir, query_workers=2) as (executor, loop):
-        zygote, workers = executor.zygote_pid, executor.worker_pids()
-        os.kill(zygote, signal.SIGKILL)
-        deadline = time.monotonic() + 3
-        while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert all(_gone(pid) for pid in workers)  # PDEATHSIG
-        answered = None
-        deadline = time.monotonic() + 10
-        while answered is None and time.monotonic() < deadline:
-            try:
-                answered = run((executor, loop), POINT)
-            except EngineFailed:
-                loop(asyncio.sleep(0.05))
-        assert answered is not None and answered.rows == 1
+        zygote = _kill_the_zygote(executor)
+        _recovered(executor, loop)
         assert executor.zygote_pid not in (0, zygote)
-        while len(executor.worker_pids()) != 2 and time.monotonic() < deadline:
-            loop(asyncio.sleep(0.05))  # a dead worker's successor may still be forking
-        assert len(executor.worker_pids()) == 2
     assert "the query engine's zygote was killed by SIGKILL; reloading" in caplog.text
 
 
@@ -556,11 +567,7 @@ def test_a_worker_replaced_while_the_zygote_reloads_waits_for_it(data_dir):
     and left the restart waiting for ever (queries then failed as Overloaded)."""
     with started(data_dir, query_workers=2, query_timeout=2) as (executor, loop):
         pool = executor.pool
-        zygote, workers = executor.zygote_pid, executor.worker_pids()
-        os.kill(zygote, signal.SIGKILL)
-        deadline = time.monotonic() + 3
-        while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        zygote = _kill_the_zygote(executor)
 
         async def dead_worker_found_during_the_reload() -> QueryOutcome:
             pool._zygote_lost()
@@ -569,20 +576,11 @@ def test_a_worker_replaced_while_the_zygote_reloads_waits_for_it(data_dir):
             pool._replace(next(iter(pool._workers)))
             return await executor.run(QueryJob(POINT))
 
-        answered = None
-        deadline = time.monotonic() + 10
         try:
             answered = loop(dead_worker_found_during_the_reload())
         except EngineFailed:  # the other dead worker, met first: the pool recovers after it
-            while answered is None and time.monotonic() < deadline:
-                try:
-                    answered = run((executor, loop), POINT)
-                except EngineFailed:
-                    loop(asyncio.sleep(0.05))
-        assert answered is not None and answered.rows == 1
-        while len(executor.worker_pids()) != 2 and time.monotonic() < deadline:
-            loop(asyncio.sleep(0.05))  # the other dead worker's successor may still be forking
-        assert len(executor.worker_pids()) == 2
+            answered = None
+        _recovered(executor, loop, answered)
 
 
 def test_closing_with_a_fork_request_unanswered_is_quiet(data_dir, capfd):
