@@ -21,9 +21,8 @@ __all__ = [
     "LoadError",
     "dataset_sources",
     "default_sources",
+    "load_file",
     "load_store",
-    "parse_quads",
-    "with_union",
 ]
 
 # Format name (files.RDF_SUFFIXES) -> pyoxigraph format, for loading and for parsing with
@@ -94,8 +93,8 @@ def load_store(
     digest = hashlib.sha256()
     loaded: list[Path] = []
     for source in sources:
-        source_path, graph, union = GraphSource(*source)
-        for path in rdf_files([source_path]):
+        how = GraphSource(*source)
+        for path in rdf_files([how.path]):
             fmt = RDF_SUFFIXES.get(path.suffix.lower())
             if fmt is None:
                 raise LoadError(f"{path}: unknown RDF file type {path.suffix!r}")
@@ -103,22 +102,11 @@ def load_store(
                 data = path.read_bytes()
             except OSError as exc:
                 raise LoadError(f"{path}: {exc.strerror or exc}") from exc
-            target: ox.NamedNode | ox.DefaultGraph | None = None
-            if fmt not in QUAD_FORMATS:
-                target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
             try:
-                if union and fmt in QUAD_FORMATS:
-                    store.extend(with_union(parse_quads(data, fmt, path)))
-                else:
-                    store.load(
-                        data,
-                        format=OXIGRAPH_FORMATS[fmt],
-                        base_iri=path.resolve().as_uri(),
-                        to_graph=target,
-                    )
+                load_file(store, data, path, fmt, how)
             except SyntaxError as exc:
                 raise LoadError(f"{path}: {exc}") from exc
-            digest.update(f"{graph}\0{union}\0{path.name}\0".encode())
+            digest.update(f"{how.graph}\0{how.union}\0{path.name}\0".encode())
             digest.update(hashlib.sha256(data).digest())
             loaded.append(path)
     named = tuple(sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)))
@@ -128,21 +116,35 @@ def load_store(
     return store, info
 
 
-def parse_quads(source: bytes | IO[bytes], fmt: str, path: Path) -> Iterator[ox.Quad]:
-    """The quads of a TriG or N-Quads file, its blank nodes given fresh identifiers (as a store's
-    load gives them: two files' `_:b0` are two nodes), the same for every mention in the file."""
-    return ox.parse(
-        source,
-        format=OXIGRAPH_FORMATS[fmt],
-        base_iri=path.resolve().as_uri(),
-        rename_blank_nodes=True,
-    )
+def load_file(
+    store: ox.Store,
+    source: bytes | IO[bytes],
+    path: Path,
+    fmt: str,
+    how: GraphSource,
+    bulk: bool = False,
+) -> None:
+    """One file's statements into `store` (`bulk`: by Oxigraph's bulk loader), in the graph `how`
+    says; SyntaxError as the parser raises it. A quad file with `how.union` is parsed once, each
+    named-graph quad written to its graph and to the default graph from that one parse: a blank
+    node is one node in both (a second parse would have given it other identifiers)."""
+    base_iri = path.resolve().as_uri()
+    if how.union and fmt in QUAD_FORMATS:
+        # Fresh blank node identifiers, as a store's load gives them: two files' `_:b0` are two.
+        quads = ox.parse(
+            source, format=OXIGRAPH_FORMATS[fmt], base_iri=base_iri, rename_blank_nodes=True
+        )
+        (store.bulk_extend if bulk else store.extend)(_with_union(quads))
+        return
+    target: ox.NamedNode | ox.DefaultGraph | None = None
+    if fmt not in QUAD_FORMATS:
+        target = ox.NamedNode(how.graph) if how.graph else ox.DefaultGraph()
+    load = store.bulk_load if bulk else store.load
+    load(source, format=OXIGRAPH_FORMATS[fmt], base_iri=base_iri, to_graph=target)
 
 
-def with_union(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-    """Each quad, and each named-graph quad again in the default graph: one parse for both, so a
-    blank node is the same node in its source's graph and in the union (a second parse would have
-    given it other identifiers)."""
+def _with_union(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """Each quad, and each named-graph quad again in the default graph."""
     default = ox.DefaultGraph()
     for quad in quads:
         yield quad

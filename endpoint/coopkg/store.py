@@ -29,16 +29,8 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .dataset import (
-    OXIGRAPH_FORMATS,
-    DatasetInfo,
-    GraphSource,
-    LoadError,
-    dataset_sources,
-    parse_quads,
-    with_union,
-)
-from .files import QUAD_FORMATS, RDF_SUFFIXES, rdf_files
+from .dataset import DatasetInfo, GraphSource, LoadError, dataset_sources, load_file
+from .files import RDF_SUFFIXES, rdf_files
 from .meta import open_store, write_record
 
 __all__ = ["LoadReport", "Refused", "bulk_load", "load", "load_command"]
@@ -135,22 +127,11 @@ def bulk_load(
             fmt = RDF_SUFFIXES.get(path.suffix.lower())
             if fmt is None:
                 raise LoadError(f"{path}: unknown RDF file type {path.suffix!r}")
-            target: ox.NamedNode | ox.DefaultGraph | None = None
-            if fmt not in QUAD_FORMATS:
-                target = ox.NamedNode(source.graph) if source.graph else ox.DefaultGraph()
             try:
                 with path.open("rb") as raw:
                     reader = _Reader(raw, progress, fmt in _LINE_FORMATS)
                     buffered = io.BufferedReader(reader, 1 << 20)
-                    if source.union and fmt in QUAD_FORMATS:
-                        store.bulk_extend(with_union(parse_quads(buffered, fmt, path)))
-                    else:
-                        store.bulk_load(
-                            buffered,
-                            format=OXIGRAPH_FORMATS[fmt],
-                            base_iri=path.resolve().as_uri(),
-                            to_graph=target,
-                        )
+                    load_file(store, buffered, path, fmt, source, bulk=True)
             except SyntaxError as exc:
                 raise LoadError(f"{path}, line {exc.lineno or '?'}: {exc.msg}") from None
             except OSError as exc:
